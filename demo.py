@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""Tutorial-compatible entry point: the same as `liveness demo` (see `--help`)."""
+
+import sys
+
+from liveness.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["demo", *sys.argv[1:]]))

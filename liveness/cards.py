@@ -1,0 +1,175 @@
+"""Model cards: the JSON file that travels beside every model.
+
+The card, not the weights, says how to feed the model (input size, colour
+order, how much context around the face), which output is "real", and the
+decision threshold with the way it was chosen. Loading checks the card, so
+a model is never run with preprocessing it was not trained with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liveness.errors import ModelLoadError
+
+REAL_NAMES = ("real", "live")
+ATTACK_NAMES = ("fake", "spoof", "attack")
+CARD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything needed to run and judge one liveness model."""
+
+    name: str
+    architecture: str
+    input_size: int
+    class_names: tuple[str, ...]
+    real_class: str = "real"
+    threshold: float = 0.5
+    threshold_source: str = "default 0.5 (not tuned)"
+    crop_scale: float = 1.0
+    color_order: str = "RGB"
+    input_range: str = "0-255 float32, scaled inside the model"
+    detector: str = "res10"
+    training_data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    terms: str = ""
+    created: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    card_version: int = CARD_VERSION
+
+    def __post_init__(self) -> None:
+        if len(self.class_names) < 2:
+            raise ModelLoadError(f"model card: expected at least 2 class names, got {self.class_names}")
+        if self.real_class not in self.class_names:
+            raise ModelLoadError(
+                f"model card: real class {self.real_class!r} is not among {self.class_names}"
+            )
+        if not 8 <= self.input_size <= 1024:
+            raise ModelLoadError(f"model card: expected input_size in [8, 1024], got {self.input_size}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ModelLoadError(f"model card: expected threshold in [0, 1], got {self.threshold}")
+        if self.crop_scale < 1.0:
+            raise ModelLoadError(f"model card: expected crop_scale >= 1, got {self.crop_scale}")
+        if self.color_order not in ("RGB", "BGR"):
+            raise ModelLoadError(f"model card: expected colour order RGB or BGR, got {self.color_order}")
+
+    @property
+    def real_index(self) -> int:
+        return self.class_names.index(self.real_class)
+
+    def label_for(self, score: float) -> str:
+        """'real' when the real-probability reaches the threshold, else 'spoof'."""
+        return "real" if score >= self.threshold else "spoof"
+
+    def replace(self, **changes: Any) -> ModelCard:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["class_names"] = list(self.class_names)
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelCard:
+        known = {f.name for f in dataclasses.fields(cls)}
+        missing = [n for n in ("name", "architecture", "input_size", "class_names") if n not in data]
+        if missing:
+            raise ModelLoadError(f"model card: missing keys {missing}")
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["class_names"] = tuple(str(c) for c in data["class_names"])
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ModelLoadError(f"model card: {exc}") from None
+
+    @classmethod
+    def load(cls, path: Path) -> ModelCard:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelLoadError(f"model card not found: {path}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"model card {path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ModelLoadError(f"model card {path}: expected a JSON object")
+        return cls.from_dict(data)
+
+
+CARD_SUFFIX = ".card.json"
+MODEL_SUFFIXES = (CARD_SUFFIX, ".keras", ".tflite", ".onnx")
+
+
+def model_stem(path: Path) -> Path:
+    """`m.keras`, `m.tflite` and `m.card.json` all name the model stem `m`."""
+    path = Path(path)
+    for suffix in MODEL_SUFFIXES:
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)])
+    return path
+
+
+def card_path_for(model_path: Path) -> Path:
+    """The card of `m.keras` / `m.tflite` is `m.card.json` beside it."""
+    stem = model_stem(model_path)
+    return stem.with_name(stem.name + CARD_SUFFIX)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def real_class_of(class_names: tuple[str, ...] | list[str]) -> str:
+    """Pick the class that means 'live face'; refuses label sets it cannot interpret."""
+    lowered = [c.lower() for c in class_names]
+    for name in REAL_NAMES:
+        if name in lowered:
+            return class_names[lowered.index(name)]
+    raise ModelLoadError(f"none of the classes {list(class_names)} means 'real' (expected one of {REAL_NAMES})")
+
+
+def write_label_names(path: Path, class_names: list[str] | tuple[str, ...]) -> None:
+    """The tutorial's `--le` file, as JSON instead of a pickled LabelEncoder."""
+    path = Path(path)
+    if path.suffix.lower() in (".pickle", ".pkl", ".pck"):
+        raise ModelLoadError(
+            f"refusing to write {path}: label names are stored as JSON, never pickled; use e.g. --le le.json"
+        )
+    path.write_text(json.dumps({"classes": list(class_names)}, indent=2) + "\n", encoding="utf-8")
+
+
+def read_label_names(path: Path) -> list[str]:
+    """Read a `--le` JSON file; a pickle is refused because unpickling runs arbitrary code."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelLoadError(f"label file not found: {path}") from None
+    if raw[:1] == b"\x80" or path.suffix.lower() in (".pickle", ".pkl", ".pck"):
+        raise ModelLoadError(
+            f"{path} looks like a pickle; pickles can run arbitrary code and are never loaded. "
+            "Use the JSON label file written by `liveness train --le FILE.json`."
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelLoadError(f"label file {path} is not JSON") from None
+    classes = data.get("classes") if isinstance(data, dict) else data
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ModelLoadError(f"label file {path}: expected {{\"classes\": [names...]}}")
+    return classes

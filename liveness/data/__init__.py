@@ -1,0 +1,1 @@
+"""Gathering faces from video and images, datasets and their splits."""

@@ -1,0 +1,206 @@
+"""Datasets of face crops for training, and splits that never leak a video.
+
+A dataset is either a folder of class subfolders (`real/`, `fake/` or
+`spoof/`, each optionally with the `manifest.csv` that `gather` writes), a
+folder with one `manifest.csv` at its top, or a manifest CSV itself
+(`path,label` and optionally `subject`, `video_id`, `frame`, `margin`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from liveness.data.manifest import MANIFEST_NAME, read_rows
+from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
+from liveness.errors import DatasetError, InputError
+from liveness.preprocess import to_model_input
+
+log = logging.getLogger(__name__)
+
+LABEL_ALIASES = {"live": "real", "attack": "spoof"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One face crop on disk and what is known about it."""
+
+    path: Path
+    label: str
+    subject: str = ""
+    video_id: str = ""
+    frame: int = 0
+    margin: float = 1.0
+
+
+def load_samples(dataset: str | Path) -> list[Sample]:
+    """Every sample of a dataset folder or manifest; refuses empty and one-class sets."""
+    dataset = Path(dataset)
+    if not dataset.exists():
+        raise DatasetError(f"dataset not found: {dataset}")
+    if dataset.is_file():
+        samples = _from_manifest(dataset)
+    elif (dataset / MANIFEST_NAME).is_file():
+        samples = _from_manifest(dataset / MANIFEST_NAME)
+    else:
+        samples = _from_class_folders(dataset)
+    if not samples:
+        raise DatasetError(f"{dataset} holds no images")
+    counts = Counter(s.label for s in samples)
+    if len(counts) < 2:
+        raise DatasetError(
+            f"{dataset} has only one class ({', '.join(counts)}); training needs real and attack "
+            "examples, e.g. DATASET/real and DATASET/fake"
+        )
+    log.info("dataset %s: %s", dataset, ", ".join(f"{n} {c}" for c, n in sorted(counts.items())))
+    return samples
+
+
+def _from_manifest(manifest: Path) -> list[Sample]:
+    rows = read_rows(manifest)
+    if rows and not {"path", "label"} <= set(rows[0]):
+        raise DatasetError(f"{manifest}: expected columns 'path' and 'label', got {sorted(rows[0])}")
+    missing = [r["path"] for r in rows if not (manifest.parent / r["path"]).is_file()]
+    if missing:
+        log.warning("%s: %d listed files do not exist and are skipped (first: %s)",
+                    manifest, len(missing), missing[0])
+    unlabeled = [r["path"] for r in rows if not r.get("label")]
+    if unlabeled:
+        raise DatasetError(f"{manifest}: {len(unlabeled)} rows have no label (first: {unlabeled[0]})")
+    return [_sample(manifest.parent / r["path"], r["label"], r) for r in rows
+            if (manifest.parent / r["path"]).is_file()]
+
+
+def _from_class_folders(root: Path) -> list[Sample]:
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        loose = [p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        hint = " (images lie directly in it)" if loose else ""
+        raise DatasetError(f"{root} has no class subfolders such as real/ and fake/{hint}")
+    samples: list[Sample] = []
+    for folder in folders:
+        listed = {}
+        if (folder / MANIFEST_NAME).is_file():
+            listed = {(folder / r["path"]).resolve(): r for r in read_rows(folder / MANIFEST_NAME)}
+        for path in list_images(folder):
+            samples.append(_sample(path, folder.name, listed.get(path.resolve(), {})))
+    return samples
+
+
+def _sample(path: Path, label: str, row: dict[str, str]) -> Sample:
+    label = LABEL_ALIASES.get(label.strip().lower(), label.strip().lower())
+    frame = row.get("frame", "")
+    return Sample(
+        path=path,
+        label=label,
+        subject=row.get("subject", ""),
+        video_id=row.get("video_id", ""),
+        frame=int(frame) if frame.isdigit() else 0,
+        margin=float(row.get("margin") or 1.0),
+    )
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[int]
+    val: list[int]
+    how: str
+
+
+def split_samples(samples: list[Sample], val_fraction: float = 0.25, seed: int = 42) -> Split:
+    """Hold out whole subjects (else whole videos) for validation.
+
+    Frames of one video are near-duplicates, so a random split of frames
+    measures memory, not liveness. When the groups cannot give every class a
+    place on both sides (say, one real and one fake video), each video is cut
+    in time instead: its last frames go to validation.
+    """
+    for key in ("subject", "video_id"):
+        groups = [getattr(s, key) for s in samples]
+        if all(groups):
+            split = _group_split(samples, groups, val_fraction, seed)
+            if split is not None:
+                return Split(split[0], split[1], f"{key}-disjoint")
+    log.warning(
+        "cannot hold out whole subjects or videos for every class; validating on the last "
+        "%.0f%% of each video's frames instead (optimistic: same people and scenes)",
+        val_fraction * 100,
+    )
+    return _temporal_split(samples, val_fraction)
+
+
+def _group_split(samples: list[Sample], groups: list[str], val_fraction: float,
+                 seed: int) -> tuple[list[int], list[int]] | None:
+    """The held-out group set closest to `val_fraction` with every class on both sides."""
+    labels = sorted({s.label for s in samples})
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_group[g].append(i)
+    names = sorted(by_group)
+    if len(names) < 2:
+        return None
+    rng = random.Random(seed)
+    best, best_cost = None, float("inf")
+    for _ in range(200):
+        rng.shuffle(names)
+        val_idx: list[int] = []
+        for name in names[:-1]:
+            if len(val_idx) >= val_fraction * len(samples):
+                break
+            val_idx.extend(by_group[name])
+        val_set = set(val_idx)
+        train_idx = [i for i in range(len(samples)) if i not in val_set]
+        if not all(_has_label(samples, idx, lab) for idx in (train_idx, val_idx) for lab in labels):
+            continue
+        cost = abs(len(val_idx) / len(samples) - val_fraction) + _class_skew(samples, val_idx, labels)
+        if cost < best_cost:
+            best, best_cost = (sorted(train_idx), sorted(val_idx)), cost
+    return best
+
+
+def _has_label(samples: list[Sample], idx: list[int], label: str) -> bool:
+    return any(samples[i].label == label for i in idx)
+
+
+def _class_skew(samples: list[Sample], idx: list[int], labels: list[str]) -> float:
+    """How far the class mix of `idx` is from that of the whole set."""
+    whole = Counter(s.label for s in samples)
+    part = Counter(samples[i].label for i in idx)
+    return sum(abs(part[c] / len(idx) - whole[c] / len(samples)) for c in labels)
+
+
+def _temporal_split(samples: list[Sample], val_fraction: float) -> Split:
+    by_video: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(samples):
+        by_video[s.video_id or f"{s.label}:{s.path.parent}"].append(i)
+    train, val = [], []
+    for idx in by_video.values():
+        idx.sort(key=lambda i: (samples[i].frame, samples[i].path.name))
+        cut = len(idx) - max(1, int(round(len(idx) * val_fraction))) if len(idx) > 1 else len(idx)
+        train.extend(idx[:cut])
+        val.extend(idx[cut:])
+    if not val:
+        raise DatasetError("the dataset is too small to hold out any validation samples")
+    return Split(sorted(train), sorted(val), "temporal (per-video, last frames)")
+
+
+def load_images(samples: list[Sample], size: int) -> tuple[np.ndarray, list[int]]:
+    """Crops resized to `size` as an RGB uint8 array; unreadable files are skipped and reported."""
+    images, kept = [], []
+    for i, sample in enumerate(tqdm(samples, desc="loading crops", unit="img", leave=False)):
+        try:
+            image = read_image(sample.path)
+        except InputError as exc:
+            log.warning("skipping %s", exc)
+            continue
+        images.append(to_model_input([image], size)[0].astype(np.uint8))
+        kept.append(i)
+    if not images:
+        raise DatasetError("none of the dataset's images could be read")
+    return np.stack(images), kept

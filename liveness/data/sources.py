@@ -1,0 +1,178 @@
+"""Frames from a video file, a folder of images, a list of images or a camera.
+
+Every reader yields `Frame`s and turns unreadable input into `InputError`
+(or, for one bad image among many, a logged warning and a skip).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from liveness.errors import InputError
+from liveness.preprocess import ensure_bgr
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+MAX_IMAGE_PIXELS = 80_000_000
+
+
+@dataclass
+class Frame:
+    """One image to process, with where it came from."""
+
+    source: str
+    index: int
+    image: np.ndarray
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """A BGR image from disk; `InputError` for missing, empty or undecodable files."""
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except FileNotFoundError:
+        raise InputError(f"image not found: {path}") from None
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        raise InputError(f"cannot read image {path}: {exc.strerror or exc}") from None
+    return decode_image(data.tobytes(), str(path))
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode image bytes (JPEG, PNG, ...) to BGR; refuses non-images and absurd sizes."""
+    if not data:
+        raise InputError(f"{name} is empty")
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    header = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_GRAYSCALE_8) if len(data) > 64 else None
+    if header is not None and header.size * 64 > MAX_IMAGE_PIXELS:
+        raise InputError(f"{name} is too large to decode ({header.shape[1] * 8}x{header.shape[0] * 8})")
+    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise InputError(f"{name} is not an image OpenCV can decode")
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+    return ensure_bgr(image)
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files below `folder`, sorted, so runs are reproducible."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def iter_images(paths: list[Path], root: Path | None = None) -> Iterator[Frame]:
+    """Frames from image files; an unreadable file is logged and skipped."""
+    for i, path in enumerate(paths):
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            log.warning("skipping %s", exc)
+            continue
+        name = str(path.relative_to(root)) if root else str(path)
+        yield Frame(name, i, image)
+
+
+def open_video(path: str | Path) -> cv2.VideoCapture:
+    """Open a video file, honouring rotation metadata; refuses files that decode no frame."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"video not found: {path}")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise InputError(f"{path} is not a video OpenCV can open")
+    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    return capture
+
+
+def iter_video(path: str | Path, skip: int = 1) -> Iterator[Frame]:
+    """Every `skip`-th frame of a video file, rotated upright."""
+    capture = open_video(path)
+    index = -1
+    try:
+        while True:
+            ok = capture.grab()
+            if not ok:
+                break
+            index += 1
+            if index % skip:
+                continue
+            ok, image = capture.retrieve()
+            if not ok or image is None:
+                log.warning("%s: frame %d could not be decoded; skipped", path, index)
+                continue
+            yield Frame(str(path), index, image)
+    finally:
+        capture.release()
+    if index < 0:
+        raise InputError(f"{path} contains no decodable video frame")
+
+
+def video_frame_count(path: str | Path) -> int:
+    capture = open_video(path)
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    return max(count, 0)
+
+
+class CameraReader:
+    """Reads a camera in its own thread and keeps only the newest frame.
+
+    A slow consumer then never sees stale frames: frames that arrive while it
+    is busy are dropped instead of queued, so a live view does not lag.
+    """
+
+    def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
+        self.capture = cv2.VideoCapture(index)
+        if not self.capture.isOpened():
+            raise InputError(f"camera {index} cannot be opened (is one connected, and free?)")
+        if width and height:
+            self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self.source = f"camera:{index}"
+        self._frame: np.ndarray | None = None
+        self._count = 0
+        self._dropped = 0
+        self._stopped = False
+        self._fresh = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="camera-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            ok, image = self.capture.read()
+            with self._fresh:
+                if not ok:
+                    self._stopped = True
+                elif self._frame is not None:
+                    self._dropped += 1
+                if ok:
+                    self._frame = image
+                    self._count += 1
+                self._fresh.notify_all()
+
+    def frames(self) -> Iterator[Frame]:
+        """The newest frame each time the consumer asks, until the camera stops."""
+        while True:
+            with self._fresh:
+                while self._frame is None and not self._stopped:
+                    self._fresh.wait(timeout=1.0)
+                if self._frame is None:
+                    return
+                image, self._frame = self._frame, None
+                index = self._count - 1
+            yield Frame(self.source, index, image)
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    def close(self) -> None:
+        self._stopped = True
+        self._thread.join(timeout=2.0)
+        self.capture.release()

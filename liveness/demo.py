@@ -1,0 +1,174 @@
+"""Real-time demo: a webcam or a video file, boxes labelled real or spoof.
+
+Shows an OpenCV window when a display exists (press `q` to quit), writes an
+annotated video with `output`, and prints one JSON line per frame with
+`json_out`. Talks only to the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import cv2
+import numpy as np
+
+from liveness.data.sources import CameraReader, Frame, iter_video, open_video
+from liveness.engine import LivenessEngine
+from liveness.errors import InputError
+from liveness.types import Verdict
+
+log = logging.getLogger(__name__)
+
+GREEN, RED, WHITE = (60, 200, 60), (40, 40, 230), (255, 255, 255)
+
+
+@dataclass
+class DemoOptions:
+    source: str = "0"
+    output: Path | None = None
+    display: bool | None = None
+    json_out: str | None = None
+    max_frames: int | None = None
+
+
+@dataclass
+class DemoSummary:
+    frames: int = 0
+    frames_with_face: int = 0
+    seconds: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def display_available() -> bool:
+    """False on a Linux machine with no X11 or Wayland display (a server, CI)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
+    """Score every frame of the source until it ends, `q` is pressed or `max_frames` is reached."""
+    display = display_available() if options.display is None else options.display
+    if not display:
+        log.info("no display: running headless")
+    frames, fps_hint, close = _open_source(options.source)
+    writer: cv2.VideoWriter | None = None
+    sink = _json_sink(options.json_out)
+    summary = DemoSummary()
+    meter = FpsMeter()
+    started = time.perf_counter()
+    try:
+        for frame in frames:
+            if options.max_frames is not None and summary.frames >= options.max_frames:
+                break
+            verdicts = engine.analyse(frame.image)
+            rate = meter.tick()
+            summary.frames += 1
+            summary.frames_with_face += bool(verdicts)
+            if sink:
+                _write_json(sink, frame, verdicts, engine.threshold)
+            if options.output or display:
+                annotated = annotate(frame.image, verdicts, rate)
+                if options.output:
+                    writer = writer or _open_writer(options.output, annotated, fps_hint)
+                    writer.write(annotated)
+                if display and not _show(annotated):
+                    break
+    finally:
+        summary.seconds = time.perf_counter() - started
+        close()
+        if writer is not None:
+            writer.release()
+        if sink not in (None, sys.stdout):
+            sink.close()
+        if display:
+            cv2.destroyAllWindows()
+    return summary
+
+
+def _open_source(source: str) -> tuple[Iterator[Frame], float, callable]:
+    """Frames, their nominal rate, and a function that releases the source."""
+    if source.isdigit():
+        reader = CameraReader(int(source))
+        return reader.frames(), 30.0, reader.close
+    capture = open_video(source)
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    capture.release()
+    return iter_video(source), fps if 1.0 <= fps <= 240.0 else 30.0, lambda: None
+
+
+def _json_sink(target: str | None) -> IO[str] | None:
+    if target is None:
+        return None
+    if target == "-":
+        return sys.stdout
+    return open(target, "w", encoding="utf-8")
+
+
+def _write_json(sink: IO[str], frame: Frame, verdicts: list[Verdict], threshold: float) -> None:
+    record = {"frame": frame.index, "threshold": threshold, "faces": [v.to_dict() for v in verdicts]}
+    sink.write(json.dumps(record) + "\n")
+    sink.flush()
+
+
+def _open_writer(path: Path, frame: np.ndarray, fps: float) -> cv2.VideoWriter:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = frame.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise InputError(f"cannot write video {path} (try a .mp4 or .avi name)")
+    return writer
+
+
+def _show(image: np.ndarray) -> bool:
+    """Show a frame; False when the user pressed q or Esc."""
+    cv2.imshow("liveness (q to quit)", image)
+    return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
+
+
+def annotate(image: np.ndarray, verdicts: list[Verdict], fps: float | None = None) -> np.ndarray:
+    """A copy of the frame with each face's box, label and real-probability drawn."""
+    out = image.copy()
+    scale = max(0.5, min(out.shape[:2]) / 700.0)
+    thick = max(1, int(round(2 * scale)))
+    for v in verdicts:
+        f = v.face
+        color = GREEN if v.label == "real" else RED
+        cv2.rectangle(out, (f.x, f.y), (f.x + f.w, f.y + f.h), color, thick)
+        text = f"{v.label} {v.score:.2f}"
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+        top = max(0, f.y - th - 8)
+        cv2.rectangle(out, (f.x, top), (f.x + tw + 6, top + th + 8), color, -1)
+        cv2.putText(out, text, (f.x + 3, top + th + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, thick)
+    if fps is not None:
+        cv2.putText(out, f"{fps:.1f} FPS", (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
+                    scale, WHITE, thick)
+    return out
+
+
+class FpsMeter:
+    """Frames per second, smoothed so the number on screen is readable."""
+
+    def __init__(self, smoothing: float = 0.9) -> None:
+        self.smoothing = smoothing
+        self.rate: float | None = None
+        self._last = time.perf_counter()
+
+    def tick(self) -> float:
+        now = time.perf_counter()
+        instant = 1.0 / max(now - self._last, 1e-6)
+        self._last = now
+        self.rate = instant if self.rate is None else self.smoothing * self.rate + (1 - self.smoothing) * instant
+        return self.rate

@@ -1,0 +1,100 @@
+"""The inference engine: one place where frames become liveness verdicts.
+
+It owns the face detector, the model card and a runtime backend. The demo,
+the web app and evaluation ask the engine and nothing else, so they all crop,
+batch and threshold faces in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from liveness.cards import ModelCard, card_path_for, model_stem, read_label_names, sha256_of
+from liveness.detect import FaceDetector, create_detector
+from liveness.engine.backends import Backend, open_backend
+from liveness.errors import ModelLoadError
+from liveness.preprocess import face_crop, to_model_input
+from liveness.resources import DEFAULT_MODEL
+from liveness.types import Face, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class LivenessEngine:
+    """Detect faces, score each one as real or attack, in one batch per frame."""
+
+    def __init__(self, card: ModelCard, backend: Backend, detector: FaceDetector | None = None,
+                 threshold: float | None = None) -> None:
+        self.card = card
+        self.backend = backend
+        self.detector = detector
+        self.threshold = card.threshold if threshold is None else threshold
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, *, detector: FaceDetector | None = None,
+             detector_type: str = "res10", detector_options: dict | None = None,
+             runtime: str = "auto", label_file: str | Path | None = None,
+             threshold: float | None = None) -> LivenessEngine:
+        """Load a model by any of its files (default: the shipped model) and a detector."""
+        stem = model_stem(Path(model) if model else DEFAULT_MODEL)
+        card = _load_card(stem)
+        if label_file is not None:
+            _check_labels(card, Path(label_file))
+        backend = open_backend(stem, card.input_size, runtime)
+        if detector is None:
+            detector = create_detector(detector_type, **(detector_options or {}))
+        log.info("model %s (%s, %s runtime), detector %s", stem.name, card.architecture,
+                 backend.name, detector.name)
+        return cls(card, backend, detector, threshold)
+
+    def score_crops(self, batch: np.ndarray) -> np.ndarray:
+        """Real-probabilities for a ready model-input batch (N, size, size, 3)."""
+        if batch.shape[0] == 0:
+            return np.empty(0, dtype=np.float32)
+        return self.backend.run(batch)[:, self.card.real_index]
+
+    def score_faces(self, frame: np.ndarray, faces: Sequence[Face]) -> list[Verdict]:
+        """Crop every face as the card says and score them all in one batch."""
+        if not faces:
+            return []
+        crops = [face_crop(frame, face.box, self.card.crop_scale) for face in faces]
+        batch = to_model_input(crops, self.card.input_size, self.card.color_order)
+        scores = self.score_crops(batch)
+        return [Verdict(f, float(s), self.label_for(float(s))) for f, s in zip(faces, scores)]
+
+    def analyse(self, frame: np.ndarray) -> list[Verdict]:
+        """Detect the faces of a BGR frame and score them."""
+        if self.detector is None:
+            raise ModelLoadError("this engine was built without a face detector")
+        return self.score_faces(frame, self.detector.detect(frame))
+
+    def label_for(self, score: float) -> str:
+        return "real" if score >= self.threshold else "spoof"
+
+
+def _load_card(stem: Path) -> ModelCard:
+    path = card_path_for(stem)
+    if not path.is_file():
+        present = [p.name for p in stem.parent.glob(stem.name + ".*")] if stem.parent.is_dir() else []
+        raise ModelLoadError(
+            f"model card {path} not found" + (f" (found {present})" if present else "")
+            + "; models are trained with `liveness train`, which writes the card"
+        )
+    card = ModelCard.load(path)
+    for name, digest in card.files.items():
+        file = stem.parent / name
+        if file.is_file() and sha256_of(file) != digest:
+            raise ModelLoadError(f"{file} does not match the sha256 in its model card {path}")
+    return card
+
+
+def _check_labels(card: ModelCard, label_file: Path) -> None:
+    names = read_label_names(label_file)
+    if list(names) != list(card.class_names):
+        raise ModelLoadError(
+            f"label file {label_file} lists {names}, but the model was trained on {list(card.class_names)}"
+        )

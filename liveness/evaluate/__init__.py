@@ -1,0 +1,1 @@
+"""ISO/IEC 30107-3 metrics, score files and reports."""

@@ -1,0 +1,55 @@
+"""Presentation attack detection error rates (ISO/IEC 30107-3).
+
+Conventions used throughout: a score is the probability that the face is
+bona fide ("real"); a sample is accepted as real when `score >= threshold`.
+APCER is the share of attacks accepted, BPCER the share of bona fide
+presentations rejected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+
+def _as_arrays(is_real: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    is_real = np.asarray(is_real, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if is_real.shape != scores.shape:
+        raise ValueError(f"expected labels and scores of one length, got {is_real.shape} and {scores.shape}")
+    return is_real, scores
+
+
+def apcer(attack_scores: np.ndarray, threshold: float) -> float | None:
+    """Share of attack presentations accepted as real; None without attacks."""
+    attack_scores = np.asarray(attack_scores, dtype=np.float64)
+    return float(np.mean(attack_scores >= threshold)) if attack_scores.size else None
+
+
+def bpcer(real_scores: np.ndarray, threshold: float) -> float | None:
+    """Share of bona fide presentations rejected; None without bona fide samples."""
+    real_scores = np.asarray(real_scores, dtype=np.float64)
+    return float(np.mean(real_scores < threshold)) if real_scores.size else None
+
+
+def eer(is_real: np.ndarray, scores: np.ndarray) -> tuple[float, float] | None:
+    """(equal error rate, its threshold); None unless both classes are present.
+
+    The threshold is the score at the ROC point where APCER and BPCER are
+    closest; the EER is their mean there.
+    """
+    is_real, scores = _as_arrays(is_real, scores)
+    if is_real.all() or not is_real.any():
+        return None
+    fpr, tpr, thresholds = roc_curve(is_real, scores)
+    fnr = 1.0 - tpr
+    i = int(np.argmin(np.abs(fpr - fnr)))
+    threshold = float(min(thresholds[i], np.nextafter(scores.max(), np.inf)))
+    return float((fpr[i] + fnr[i]) / 2.0), threshold
+
+
+def auc(is_real: np.ndarray, scores: np.ndarray) -> float | None:
+    is_real, scores = _as_arrays(is_real, scores)
+    if is_real.all() or not is_real.any():
+        return None
+    return float(roc_auc_score(is_real, scores))

