@@ -6,6 +6,8 @@ neither TensorFlow nor `model.predict`.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 from pathlib import Path
@@ -40,7 +42,8 @@ def export_tflite(model: Any, path: Path) -> Path:
     path = Path(path)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     try:
-        flatbuffer = converter.convert()
+        with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel
+            flatbuffer = converter.convert()
     except Exception as exc:
         raise ModelLoadError(f"LiteRT conversion failed: {exc}") from None
     path.write_bytes(flatbuffer)

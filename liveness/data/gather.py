@@ -259,7 +259,7 @@ def _index_jobs(index: Path, options: GatherOptions, base: dict[str, str]) -> It
     for row in tqdm(rows, desc=index.name, unit="image"):
         meta = {**base, **{k: v for k, v in row.items() if k != "path" and v}}
         meta.setdefault("video_id", Path(row["path"]).parent.as_posix())
-        meta["source"] = str(index)
+        meta["source"] = (root / row["path"]).as_posix()
         meta["_per_image"] = "1"
         if meta.get("label"):
             meta["label"] = meta["label"].lower()

@@ -37,7 +37,7 @@ class Res10Detector:
         self,
         folder: str | Path | None = None,
         confidence: float = 0.5,
-        min_inside: float = 0.8,
+        min_inside: float = 0.95,
         pad_retry: bool = True,
         min_size: int = 0,
     ) -> None:

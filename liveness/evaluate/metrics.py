@@ -35,17 +35,23 @@ def bpcer(real_scores: np.ndarray, threshold: float) -> float | None:
 def eer(is_real: np.ndarray, scores: np.ndarray) -> tuple[float, float] | None:
     """(equal error rate, its threshold); None unless both classes are present.
 
-    The threshold is the score at the ROC point where APCER and BPCER are
-    closest; the EER is their mean there.
+    The EER point is where APCER and BPCER are closest; their mean there is
+    the EER. Every threshold in an interval gives that same point, so we
+    return the interval's middle: on a separable set, halfway between the
+    highest attack score and the lowest bona fide score, not at either edge.
     """
     is_real, scores = _as_arrays(is_real, scores)
     if is_real.all() or not is_real.any():
         return None
-    fpr, tpr, thresholds = roc_curve(is_real, scores)
+    fpr, tpr, thresholds = roc_curve(is_real, scores, drop_intermediate=False)
     fnr = 1.0 - tpr
-    i = int(np.argmin(np.abs(fpr - fnr)))
-    threshold = float(min(thresholds[i], np.nextafter(scores.max(), np.inf)))
-    return float((fpr[i] + fnr[i]) / 2.0), threshold
+    gap = np.abs(fpr - fnr)
+    best = np.flatnonzero(gap == gap.min())
+    first, last = int(best[0]), int(best[-1])
+    upper = min(float(thresholds[first]), float(np.nextafter(scores.max(), np.inf)))
+    lower = float(thresholds[last + 1]) if last + 1 < len(thresholds) else float(scores.min())
+    rate = float((fpr[first] + fnr[first]) / 2.0)
+    return rate, (upper + lower) / 2.0 if lower < upper else upper
 
 
 def auc(is_real: np.ndarray, scores: np.ndarray) -> float | None:
