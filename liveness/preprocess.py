@@ -31,16 +31,16 @@ def expand_box(box: Box, scale: float, frame_w: int, frame_h: int, square: bool 
         new_w, new_h = min(w * scale, frame_w), min(h * scale, frame_h)
     left = min(max(cx - new_w / 2.0, 0.0), frame_w - new_w)
     top = min(max(cy - new_h / 2.0, 0.0), frame_h - new_h)
-    ix, iy = int(round(left)), int(round(top))
-    iw = max(1, min(int(round(new_w)), frame_w - ix))
-    ih = max(1, min(int(round(new_h)), frame_h - iy))
+    ix, iy = round(left), round(top)
+    iw = max(1, min(round(new_w), frame_w - ix))
+    ih = max(1, min(round(new_h), frame_h - iy))
     return ix, iy, iw, ih
 
 
 def clip_box(x0: float, y0: float, x1: float, y1: float, frame_w: int, frame_h: int) -> Box | None:
     """Corner coordinates clipped to the frame as `(x, y, w, h)`, or None if nothing is left."""
-    left, top = max(0, int(round(x0))), max(0, int(round(y0)))
-    right, bottom = min(frame_w, int(round(x1))), min(frame_h, int(round(y1)))
+    left, top = max(0, round(x0)), max(0, round(y0))
+    right, bottom = min(frame_w, round(x1)), min(frame_h, round(y1))
     if right - left < 1 or bottom - top < 1:
         return None
     return left, top, right - left, bottom - top

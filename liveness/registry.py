@@ -34,9 +34,7 @@ class Registry(Generic[T]):
             return self._factories[name]
         except KeyError:
             known = ", ".join(self.names()) or "none"
-            raise UnknownComponentError(
-                f"unknown {self.kind} {name!r}; known: {known}"
-            ) from None
+            raise UnknownComponentError(f"unknown {self.kind} {name!r}; known: {known}") from None
 
     def create(self, name: str, **kwargs: object) -> T:
         """Build the component registered as `name`."""

@@ -8,7 +8,6 @@ held-out split and is written into the model card.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -119,8 +118,14 @@ def train(config: TrainConfig) -> TrainResult:
     return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), history)
 
 
-def _fit(model: Any, images: np.ndarray, labels: np.ndarray, train_rows: list[int],
-         val_rows: list[int], config: TrainConfig) -> dict[str, list[float]]:
+def _fit(
+    model: Any,
+    images: np.ndarray,
+    labels: np.ndarray,
+    train_rows: list[int],
+    val_rows: list[int],
+    config: TrainConfig,
+) -> dict[str, list[float]]:
     import keras
     import tensorflow as tf
 
@@ -206,14 +211,26 @@ def _log_report(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]) 
     from sklearn.metrics import classification_report
 
     report = classification_report(
-        y_true, y_pred, labels=list(range(len(class_names))), target_names=class_names,
-        zero_division=0, digits=4,
+        y_true,
+        y_pred,
+        labels=list(range(len(class_names))),
+        target_names=class_names,
+        zero_division=0,
+        digits=4,
     )
     log.info("validation classification report (argmax):\n%s", report)
 
 
-def _card(config: TrainConfig, class_names: list[str], real_class: str, crop_scale: float,
-          samples: list[Sample], split: Any, validation: dict[str, Any], model_path: Path) -> ModelCard:
+def _card(
+    config: TrainConfig,
+    class_names: list[str],
+    real_class: str,
+    crop_scale: float,
+    samples: list[Sample],
+    split: Any,
+    validation: dict[str, Any],
+    model_path: Path,
+) -> ModelCard:
     import keras
     import tensorflow as tf
 
@@ -264,7 +281,7 @@ def save_training_plot(history: dict[str, list[float]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=False):
         for prefix, style in (("", "-"), ("val_", "--")):
             values = history.get(prefix + metric)
             if values:
@@ -278,7 +295,3 @@ def save_training_plot(history: dict[str, list[float]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

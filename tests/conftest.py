@@ -21,9 +21,12 @@ VIDEOS = SHARED / "data" / "videos"
 REAL_VIDEO = VIDEOS / "lestari15" / "real.mp4"
 FAKE_VIDEO = VIDEOS / "lestari15" / "fake.mp4"
 SHARED_VIDEOS = [
-    ("tranvanluyt2203/real.mp4", "real"), ("tranvanluyt2203/fake.mp4", "fake"),
-    ("lestari15/real.mp4", "real"), ("lestari15/fake.mp4", "fake"),
-    ("zalo-sample/2.mp4", "real"), ("zalo-sample/1.mp4", "fake"),
+    ("tranvanluyt2203/real.mp4", "real"),
+    ("tranvanluyt2203/fake.mp4", "fake"),
+    ("lestari15/real.mp4", "real"),
+    ("lestari15/fake.mp4", "fake"),
+    ("zalo-sample/2.mp4", "real"),
+    ("zalo-sample/1.mp4", "fake"),
 ]
 
 
@@ -61,7 +64,9 @@ def face_frame(shared: Path) -> np.ndarray:
 
 def run_cli(*args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run `python -m liveness ARGS` (or a script when args[0] ends in .py) as a user would."""
-    command = [sys.executable, *args] if args[0].endswith(".py") else [sys.executable, "-m", "liveness", *args]
+    command = (
+        [sys.executable, *args] if args[0].endswith(".py") else [sys.executable, "-m", "liveness", *args]
+    )
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -85,6 +90,12 @@ def trained_model(gathered: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     from liveness.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("model")
-    config = TrainConfig(dataset=str(gathered), model=str(out / "m.keras"), le=str(out / "le.json"),
-                         plot=str(out / "plot.png"), epochs=3, batch_size=32)
+    config = TrainConfig(
+        dataset=str(gathered),
+        model=str(out / "m.keras"),
+        le=str(out / "le.json"),
+        plot=str(out / "plot.png"),
+        epochs=3,
+        batch_size=32,
+    )
     return train(config).model_path

@@ -3,7 +3,12 @@ import pickle
 import pytest
 
 from liveness.cards import (
-    ModelCard, card_path_for, model_stem, read_label_names, real_class_of, write_label_names,
+    ModelCard,
+    card_path_for,
+    model_stem,
+    read_label_names,
+    real_class_of,
+    write_label_names,
 )
 from liveness.errors import ModelLoadError
 
@@ -22,13 +27,16 @@ def test_round_trip(tmp_path):
     assert loaded.label_for(0.3) == "real" and loaded.label_for(0.29) == "spoof"
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(class_names=("real",)), "at least 2"),
-    (dict(class_names=("a", "b")), "real class"),
-    (dict(input_size=2), "input_size"),
-    (dict(threshold=1.5), "threshold"),
-    (dict(crop_scale=0.5), "crop_scale"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(class_names=("real",)), "at least 2"),
+        (dict(class_names=("a", "b")), "real class"),
+        (dict(input_size=2), "input_size"),
+        (dict(threshold=1.5), "threshold"),
+        (dict(crop_scale=0.5), "crop_scale"),
+    ],
+)
 def test_invalid_cards_are_refused(bad, message):
     with pytest.raises(ModelLoadError, match=message):
         card(**bad)

@@ -68,13 +68,17 @@ def _from_manifest(manifest: Path) -> list[Sample]:
         raise DatasetError(f"{manifest}: expected columns 'path' and 'label', got {sorted(rows[0])}")
     missing = [r["path"] for r in rows if not (manifest.parent / r["path"]).is_file()]
     if missing:
-        log.warning("%s: %d listed files do not exist and are skipped (first: %s)",
-                    manifest, len(missing), missing[0])
+        log.warning(
+            "%s: %d listed files do not exist and are skipped (first: %s)", manifest, len(missing), missing[0]
+        )
     unlabeled = [r["path"] for r in rows if not r.get("label")]
     if unlabeled:
         raise DatasetError(f"{manifest}: {len(unlabeled)} rows have no label (first: {unlabeled[0]})")
-    return [_sample(manifest.parent / r["path"], r["label"], r) for r in rows
-            if (manifest.parent / r["path"]).is_file()]
+    return [
+        _sample(manifest.parent / r["path"], r["label"], r)
+        for r in rows
+        if (manifest.parent / r["path"]).is_file()
+    ]
 
 
 def _from_class_folders(root: Path) -> list[Sample]:
@@ -135,8 +139,9 @@ def split_samples(samples: list[Sample], val_fraction: float = 0.25, seed: int =
     return _temporal_split(samples, val_fraction)
 
 
-def _group_split(samples: list[Sample], groups: list[str], val_fraction: float,
-                 seed: int) -> tuple[list[int], list[int]] | None:
+def _group_split(
+    samples: list[Sample], groups: list[str], val_fraction: float, seed: int
+) -> tuple[list[int], list[int]] | None:
     """The held-out group set closest to `val_fraction` with every class on both sides."""
     labels = sorted({s.label for s in samples})
     by_group: dict[str, list[int]] = defaultdict(list)
@@ -151,7 +156,8 @@ def _group_split(samples: list[Sample], groups: list[str], val_fraction: float,
         rng.shuffle(names)
         val_idx: list[int] = []
         for name in names[:-1]:
-            if len(val_idx) >= val_fraction * len(samples):
+            enough = len(val_idx) >= val_fraction * len(samples)
+            if enough and all(_has_label(samples, val_idx, lab) for lab in labels):
                 break
             val_idx.extend(by_group[name])
         val_set = set(val_idx)
@@ -182,7 +188,7 @@ def _temporal_split(samples: list[Sample], val_fraction: float) -> Split:
     train, val = [], []
     for idx in by_video.values():
         idx.sort(key=lambda i: (samples[i].frame, samples[i].path.name))
-        cut = len(idx) - max(1, int(round(len(idx) * val_fraction))) if len(idx) > 1 else len(idx)
+        cut = len(idx) - max(1, round(len(idx) * val_fraction)) if len(idx) > 1 else len(idx)
         train.extend(idx[:cut])
         val.extend(idx[cut:])
     if not val:

@@ -100,8 +100,14 @@ def gather(source: str, output: Path, detector: FaceDetector, options: GatherOpt
     return summary
 
 
-def _gather_job(job: Job, output: Path, detector: FaceDetector, options: GatherOptions,
-                rows: dict[str, dict[str, str]], summary: GatherSummary) -> None:
+def _gather_job(
+    job: Job,
+    output: Path,
+    detector: FaceDetector,
+    options: GatherOptions,
+    rows: dict[str, dict[str, str]],
+    summary: GatherSummary,
+) -> None:
     label = job.meta.get("label", "")
     folder = output / label if job.meta.get("_label_folder") else output
     folder.mkdir(parents=True, exist_ok=True)
@@ -137,8 +143,9 @@ def _write_crop(path: Path, frame: Frame, face: Face, margin: float) -> None:
     tmp.replace(path)
 
 
-def _row(rel: str, frame: Frame, face: Face, path: Path, options: GatherOptions,
-         meta: dict[str, str]) -> dict[str, str]:
+def _row(
+    rel: str, frame: Frame, face: Face, path: Path, options: GatherOptions, meta: dict[str, str]
+) -> dict[str, str]:
     height, width = frame.image.shape[:2]
     crop_box = expand_box(face.box, options.margin, width, height)
     row = {
@@ -148,10 +155,16 @@ def _row(rel: str, frame: Frame, face: Face, path: Path, options: GatherOptions,
         "video_id": meta.get("video_id", ""),
         "source": meta.get("source", frame.source),
         "frame": str(frame.index),
-        "x": str(face.x), "y": str(face.y), "w": str(face.w), "h": str(face.h),
-        "crop_x": str(crop_box[0]), "crop_y": str(crop_box[1]),
-        "crop_w": str(crop_box[2]), "crop_h": str(crop_box[3]),
-        "frame_w": str(width), "frame_h": str(height),
+        "x": str(face.x),
+        "y": str(face.y),
+        "w": str(face.w),
+        "h": str(face.h),
+        "crop_x": str(crop_box[0]),
+        "crop_y": str(crop_box[1]),
+        "crop_w": str(crop_box[2]),
+        "crop_h": str(crop_box[3]),
+        "frame_w": str(width),
+        "frame_h": str(height),
         "confidence": f"{face.confidence:.4f}",
         "margin": f"{options.margin:g}",
     }
@@ -160,11 +173,13 @@ def _row(rel: str, frame: Frame, face: Face, path: Path, options: GatherOptions,
 
 
 def _crop_name(meta: dict[str, str], frame: Frame, k: int, ext: str) -> str:
-    stem = _slug(meta.get("video_id") or meta.get("source") or frame.source)
-    if meta.get("_per_image"):
-        stem = _slug(Path(frame.source).with_suffix("").as_posix())
-        return f"{stem}_f{k}.{ext}" if k else f"{stem}.{ext}"
+    """A name unique per source frame and face, readable by a person."""
     suffix = f"_f{k}" if k else ""
+    if meta.get("_per_image"):
+        image = Path(frame.source).with_suffix("")
+        stem = f"{meta['video_id']}_{image.name}" if meta.get("video_id") else image.as_posix()
+        return f"{_slug(stem)}{suffix}.{ext}"
+    stem = _slug(meta.get("video_id") or meta.get("source") or frame.source)
     return f"{stem}_{frame.index:06d}{suffix}.{ext}"
 
 
@@ -266,5 +281,3 @@ def _index_jobs(index: Path, options: GatherOptions, base: dict[str, str]) -> It
             meta["_label_folder"] = "1"
         frames = iter_images([root / row["path"]], root=root)
         yield Job(frames, 1, meta)
-
-

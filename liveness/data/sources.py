@@ -74,8 +74,14 @@ def iter_images(paths: list[Path], root: Path | None = None) -> Iterator[Frame]:
         except InputError as exc:
             log.warning("skipping %s", exc)
             continue
-        name = str(path.relative_to(root)) if root else str(path)
-        yield Frame(name, i, image)
+        yield Frame(_display_name(path, root), i, image)
+
+
+def _display_name(path: Path, root: Path | None) -> str:
+    """`path` relative to `root` where it lies below it, else as given."""
+    if root is not None and path.is_relative_to(root):
+        return str(path.relative_to(root))
+    return str(path)
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:

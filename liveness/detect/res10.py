@@ -94,8 +94,9 @@ class Res10Detector:
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))
         faces = []
         for face in self._detect_once(padded):
-            box = clip_box(face.x - pad, face.y - pad, face.x + face.w - pad, face.y + face.h - pad,
-                           frame_w, frame_h)
+            box = clip_box(
+                face.x - pad, face.y - pad, face.x + face.w - pad, face.y + face.h - pad, frame_w, frame_h
+            )
             if box is not None:
                 faces.append(Face(*box, confidence=face.confidence))
         return faces

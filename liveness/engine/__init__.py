@@ -27,18 +27,30 @@ log = logging.getLogger(__name__)
 class LivenessEngine:
     """Detect faces, score each one as real or attack, in one batch per frame."""
 
-    def __init__(self, card: ModelCard, backend: Backend, detector: FaceDetector | None = None,
-                 threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        card: ModelCard,
+        backend: Backend,
+        detector: FaceDetector | None = None,
+        threshold: float | None = None,
+    ) -> None:
         self.card = card
         self.backend = backend
         self.detector = detector
         self.threshold = card.threshold if threshold is None else threshold
 
     @classmethod
-    def load(cls, model: str | Path | None = None, *, detector: FaceDetector | None = None,
-             detector_type: str = "res10", detector_options: dict | None = None,
-             runtime: str = "auto", label_file: str | Path | None = None,
-             threshold: float | None = None) -> LivenessEngine:
+    def load(
+        cls,
+        model: str | Path | None = None,
+        *,
+        detector: FaceDetector | None = None,
+        detector_type: str = "res10",
+        detector_options: dict | None = None,
+        runtime: str = "auto",
+        label_file: str | Path | None = None,
+        threshold: float | None = None,
+    ) -> LivenessEngine:
         """Load a model by any of its files (default: the shipped model) and a detector."""
         stem = model_stem(Path(model) if model else DEFAULT_MODEL)
         card = _load_card(stem)
@@ -47,8 +59,13 @@ class LivenessEngine:
         backend = open_backend(stem, card.input_size, runtime)
         if detector is None:
             detector = create_detector(detector_type, **(detector_options or {}))
-        log.info("model %s (%s, %s runtime), detector %s", stem.name, card.architecture,
-                 backend.name, detector.name)
+        log.info(
+            "model %s (%s, %s runtime), detector %s",
+            stem.name,
+            card.architecture,
+            backend.name,
+            detector.name,
+        )
         return cls(card, backend, detector, threshold)
 
     def score_crops(self, batch: np.ndarray) -> np.ndarray:
@@ -64,7 +81,7 @@ class LivenessEngine:
         crops = [face_crop(frame, face.box, self.card.crop_scale) for face in faces]
         batch = to_model_input(crops, self.card.input_size, self.card.color_order)
         scores = self.score_crops(batch)
-        return [Verdict(f, float(s), self.label_for(float(s))) for f, s in zip(faces, scores)]
+        return [Verdict(f, float(s), self.label_for(float(s))) for f, s in zip(faces, scores, strict=False)]
 
     def analyse(self, frame: np.ndarray) -> list[Verdict]:
         """Detect the faces of a BGR frame and score them."""
@@ -81,7 +98,8 @@ def _load_card(stem: Path) -> ModelCard:
     if not path.is_file():
         present = [p.name for p in stem.parent.glob(stem.name + ".*")] if stem.parent.is_dir() else []
         raise ModelLoadError(
-            f"model card {path} not found" + (f" (found {present})" if present else "")
+            f"model card {path} not found"
+            + (f" (found {present})" if present else "")
             + "; models are trained with `liveness train`, which writes the card"
         )
     card = ModelCard.load(path)

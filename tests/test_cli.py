@@ -1,0 +1,79 @@
+import pickle
+import re
+
+import pytest
+
+from liveness.cli import build_parser
+from tests.conftest import REAL_VIDEO, run_cli
+
+
+def _options(parser) -> list[str]:
+    return [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+
+
+@pytest.mark.parametrize("command", ["gather", "train", "demo", "export"])
+def test_every_option_is_explained(command):
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    text = sub.format_help()
+    for option in _options(sub):
+        assert option in text
+    assert all(a.help for a in sub._actions if a.option_strings)
+
+
+def test_help_runs_for_the_command_and_the_tutorial_scripts():
+    assert "gather" in run_cli("--help").stdout
+    for script, words in [
+        ("gather_examples.py", "--skip"),
+        ("train_liveness.py", "--le"),
+        ("demo.py", "--confidence"),
+        ("liveness_demo.py", "--detector"),
+    ]:
+        done = run_cli(script, "--help")
+        assert done.returncode == 0 and words in done.stdout
+
+
+def _one_clear_line(done) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+def test_user_mistakes_end_in_one_line(tmp_path):
+    assert "input not found" in _one_clear_line(
+        run_cli("gather", "-i", str(tmp_path / "x.mp4"), "-o", str(tmp_path / "o"))
+    )
+    assert "dataset not found" in _one_clear_line(run_cli("train", "--dataset", str(tmp_path / "x")))
+    (tmp_path / "notes.txt").write_text("hello")
+    line = _one_clear_line(run_cli("demo", "--input", str(tmp_path / "notes.txt"), "--no-display"))
+    assert "not a video" in line or "no decodable" in line
+    (tmp_path / "bogus.keras").write_text("not a model")
+    line = _one_clear_line(run_cli("demo", "--model", str(tmp_path / "bogus.keras"), "--no-display"))
+    assert "model card" in line
+
+
+def test_train_refuses_a_pickled_label_file_and_one_class_sets(tmp_path, gathered):
+    line = _one_clear_line(
+        run_cli("train", "--dataset", str(gathered / "real"), "--model", str(tmp_path / "m.keras"))
+    )
+    assert "no class subfolders" in line or "only one class" in line
+    line = _one_clear_line(
+        run_cli(
+            "train",
+            "--dataset",
+            str(gathered),
+            "--model",
+            str(tmp_path / "m.keras"),
+            "--le",
+            str(tmp_path / "le.pickle"),
+            "--epochs",
+            "1",
+        )
+    )
+    assert "never pickled" in line
+    (tmp_path / "le.pickle").write_bytes(pickle.dumps(["fake", "real"]))
+    line = _one_clear_line(
+        run_cli("demo", "--le", str(tmp_path / "le.pickle"), "--input", str(REAL_VIDEO), "--no-display")
+    )
+    assert re.search("pickle", line)

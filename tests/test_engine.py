@@ -1,0 +1,99 @@
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from liveness.cards import ModelCard, card_path_for
+from liveness.data.sources import iter_video
+from liveness.engine import LivenessEngine
+from liveness.engine.backends import KerasBackend, LiteRTBackend
+from liveness.errors import ModelLoadError
+from liveness.preprocess import face_crop, to_model_input
+from liveness.resources import DEFAULT_MODEL
+from tests.conftest import FAKE_VIDEO, REAL_VIDEO
+
+
+def _face_batch(detector, card, videos=(REAL_VIDEO, FAKE_VIDEO)) -> np.ndarray:
+    crops = []
+    for video in videos:
+        for frame in iter_video(video, skip=10):
+            for face in detector.detect(frame.image)[:1]:
+                crops.append(face_crop(frame.image, face.box, card.crop_scale))
+    return to_model_input(crops, card.input_size)
+
+
+def test_litert_agrees_with_keras_on_real_faces(trained_model, detector):
+    card = ModelCard.load(card_path_for(trained_model))
+    batch = _face_batch(detector, card)
+    assert len(batch) >= 15
+    keras_out = KerasBackend(trained_model, card.input_size).run(batch)
+    lite = LiteRTBackend(trained_model.with_suffix(".tflite"), card.input_size)
+    np.testing.assert_allclose(lite.run(batch), keras_out, atol=1e-4)
+    np.testing.assert_allclose(lite.run(batch[:1]), keras_out[:1], atol=1e-4)  # batch size changes
+
+
+def test_engine_scores_every_face_in_one_batch(trained_model, detector, face_frame):
+    engine = LivenessEngine.load(trained_model, detector=detector)
+    verdicts = engine.analyse(face_frame)
+    assert len(verdicts) == 1
+    v = verdicts[0]
+    assert 0.0 <= v.score <= 1.0 and v.label == engine.label_for(v.score)
+    assert engine.score_faces(face_frame, []) == []
+    two = engine.score_faces(face_frame, [v.face, v.face])
+    assert two[0].score == pytest.approx(two[1].score, abs=1e-6) == pytest.approx(v.score, abs=1e-5)
+
+
+def test_shipped_model_loads_without_tensorflow(shared):
+    code = (
+        "import sys, cv2\n"
+        "from liveness.engine import LivenessEngine\n"
+        "engine = LivenessEngine.load()\n"
+        f"frame = cv2.VideoCapture({str(REAL_VIDEO)!r}).read()[1]\n"
+        "verdicts = engine.analyse(frame)\n"
+        "assert len(verdicts) == 1, verdicts\n"
+        "assert engine.backend.name == 'litert'\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+        "print(verdicts[0].score)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert 0.0 <= float(done.stdout.strip()) <= 1.0
+
+
+def test_shipped_model_card_is_complete():
+    card = ModelCard.load(card_path_for(DEFAULT_MODEL))
+    assert card.class_names and card.real_class == "real"
+    assert "research" in card.terms and "retrain" in card.terms.lower()
+    assert card.metrics["validation_frame_level"]["auc"] is not None
+    assert sum(p.stat().st_size for p in DEFAULT_MODEL.parent.glob("livenessnet.*")) < 5_000_000
+
+
+def _copy_model(trained_model, tmp_path):
+    for path in trained_model.parent.glob(trained_model.stem + ".*"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / trained_model.name
+
+
+def test_wrong_model_files_are_refused(trained_model, tmp_path):
+    model = _copy_model(trained_model, tmp_path)
+    with pytest.raises(ModelLoadError, match="not found"):
+        LivenessEngine.load(tmp_path / "other.keras")
+    model.with_suffix(".tflite").write_bytes(b"this is not a model")
+    with pytest.raises(ModelLoadError, match="sha256"):
+        LivenessEngine.load(model)
+    card = ModelCard.load(card_path_for(model))
+    card.replace(files={}).save(card_path_for(model))
+    with pytest.raises(ModelLoadError, match="not a LiteRT model"):
+        LivenessEngine.load(model, runtime="litert")
+    model.with_suffix(".tflite").unlink()
+    card.replace(files={}, input_size=64).save(card_path_for(model))
+    with pytest.raises(ModelLoadError, match="expects"):
+        LivenessEngine.load(model)
+
+
+def test_label_file_must_match_the_card(trained_model, tmp_path):
+    (tmp_path / "le.json").write_text('{"classes": ["cat", "dog"]}')
+    with pytest.raises(ModelLoadError, match="trained on"):
+        LivenessEngine.load(trained_model, label_file=tmp_path / "le.json")

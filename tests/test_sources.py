@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from liveness.data.sources import decode_image, iter_images, iter_video, read_image
+from liveness.errors import InputError
+from tests.conftest import REAL_VIDEO
+from tests.media import faceless_video, rotated_phone_video
+
+
+def test_read_image_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_image(tmp_path / "missing.jpg")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        read_image(tmp_path / "empty.jpg")
+    (tmp_path / "text.jpg").write_text("hello, I am not a picture" * 10)
+    with pytest.raises(InputError, match="not an image"):
+        read_image(tmp_path / "text.jpg")
+    with pytest.raises(InputError):
+        read_image(tmp_path)
+
+
+def test_decode_grey_and_16_bit_png():
+    import cv2
+
+    _ok, png = cv2.imencode(".png", (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000))
+    image = decode_image(png.tobytes())
+    assert image.shape == (8, 8, 3) and image.dtype == np.uint8
+
+
+def test_one_bad_image_among_many_is_skipped(tmp_path, caplog):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "b.png").write_bytes(b"\x89PNG broken")
+    frames = list(iter_images([tmp_path / "a.png", tmp_path / "b.png"]))
+    assert len(frames) == 1
+    assert "b.png" in caplog.text
+
+
+def test_video_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        list(iter_video(tmp_path / "none.mp4"))
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(InputError):
+        list(iter_video(tmp_path / "empty.mp4"))
+    (tmp_path / "noise.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(InputError):
+        list(iter_video(tmp_path / "noise.mp4"))
+
+
+def test_video_skip(tmp_path):
+    frames = list(iter_video(faceless_video(tmp_path / "v.mp4", n=8), skip=3))
+    assert [f.index for f in frames] == [0, 3, 6]
+
+
+def test_phone_rotation_metadata_is_applied(shared, tmp_path, detector):
+    video = rotated_phone_video(REAL_VIDEO, tmp_path / "phone.mp4")
+    frames = list(iter_video(video, skip=4))
+    assert all(f.image.shape[:2] == (720, 1080) for f in frames)  # upright again
+    assert all(detector.detect(f.image) for f in frames)
