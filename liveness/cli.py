@@ -193,6 +193,44 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_export)
 
 
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="ISO/IEC 30107-3 error rates of a model on a labelled dataset",
+        description="Score every sample and write report.json, report.md, scores.csv and "
+        "ROC/DET/histogram plots. A score is the probability of 'real'.",
+    )
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help="folder of class subfolders, or a CSV with path,label[,attack | attack_medium,"
+        "attack_content][,subject][,video_id][,split]; paths relative to the CSV",
+    )
+    p.add_argument("--split", help="use only rows whose 'split' column has this value")
+    p.add_argument("--report-dir", required=True, type=Path, help="folder for the report files")
+    p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "litert", "keras"),
+        default="auto",
+        help="inference runtime (default: auto)",
+    )
+    fixed = p.add_mutually_exclusive_group()
+    fixed.add_argument("--threshold", type=float, help="apply this threshold")
+    fixed.add_argument(
+        "--threshold-from",
+        metavar="REPORT_OR_SCORES",
+        help="apply the EER threshold of a development run (its report.json or scores.csv)",
+    )
+    p.add_argument(
+        "--attack-types",
+        help="comma-separated attack species that must be reported "
+        "(a species without samples is reported as null)",
+    )
+    _add_detector_args(p)
+    p.set_defaults(run=_run_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liveness",
@@ -203,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_gather, _add_train, _add_demo, _add_export):
+    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_export):
         add(sub)
     for command in sub.choices.values():
         _add_log_args(command)
@@ -306,6 +344,47 @@ def _run_demo(args: argparse.Namespace) -> int:
         summary.frames_with_face,
         summary.seconds,
         summary.fps,
+    )
+    return 0
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from liveness.engine import LivenessEngine
+    from liveness.evaluate.dataset import load_eval_set
+    from liveness.evaluate.harness import evaluate, write_report
+    from liveness.evaluate.run import threshold_from
+    from liveness.evaluate.scorers import EngineScorer
+
+    samples = load_eval_set(args.dataset, args.split)
+    engine = LivenessEngine.load(args.model, detector=_detector(args), runtime=args.runtime)
+    threshold, source = args.threshold, "given with --threshold" if args.threshold is not None else None
+    if args.threshold_from:
+        threshold, source = threshold_from(args.threshold_from), f"EER threshold of {args.threshold_from}"
+    declared = [a.strip() for a in (args.attack_types or "").split(",") if a.strip()]
+    result = evaluate(
+        EngineScorer(engine),
+        samples,
+        detector=engine.detector,
+        threshold=threshold,
+        threshold_source=source,
+        declared_species=declared,
+    )
+    write_report(
+        args.report_dir,
+        result,
+        {"argv": sys.argv, **{k: str(v) for k, v in vars(args).items() if k != "run"}},
+    )
+    frame = result.frame_level
+    log.info(
+        "%d samples, %d without a face: AUC %s, EER %s, APCER %s, BPCER %s at threshold %.4f -> %s",
+        len(samples),
+        frame["failures_to_detect"],
+        _fmt(frame["auc"]),
+        _fmt(frame["eer"]),
+        _fmt(frame["apcer"]),
+        _fmt(frame["bpcer"]),
+        result.threshold,
+        args.report_dir,
     )
     return 0
 

@@ -43,3 +43,18 @@ def test_eer_with_overlap_hand_computed():
     assert 0.4 < threshold <= 0.6
     assert apcer(scores[~is_real], threshold) == pytest.approx(1 / 3)
     assert bpcer(scores[is_real], threshold) == pytest.approx(1 / 3)
+
+
+def test_rates_at_fixed_operating_points_hand_computed():
+    from liveness.evaluate.metrics import apcer_at_bpcer, bpcer_at_apcer
+
+    # 4 real: .9 .8 .6 .3 ; 4 attacks: .7 .4 .2 .1
+    is_real = np.array([True] * 4 + [False] * 4)
+    scores = np.array([0.9, 0.8, 0.6, 0.3, 0.7, 0.4, 0.2, 0.1])
+    # APCER 0 needs t > .7: real .9 .8 pass -> BPCER 2/4
+    assert bpcer_at_apcer(is_real, scores, 0.0) == pytest.approx(0.5)
+    # APCER <= 1/4 allows t in (.4, .7]: BPCER 1/4 at t = .6
+    assert bpcer_at_apcer(is_real, scores, 0.25) == pytest.approx(0.25)
+    # BPCER 0 needs t <= .3: attacks .7 .4 pass -> APCER 2/4
+    assert apcer_at_bpcer(is_real, scores, 0.0) == pytest.approx(0.5)
+    assert bpcer_at_apcer(np.array([True, True]), np.array([0.1, 0.2]), 0.05) is None

@@ -1,1 +1,1 @@
-"""ISO/IEC 30107-3 metrics, score files and reports."""
+"""ISO/IEC 30107-3 evaluation: metrics, scorers, reports (`liveness evaluate`)."""

@@ -59,3 +59,27 @@ def auc(is_real: np.ndarray, scores: np.ndarray) -> float | None:
     if is_real.all() or not is_real.any():
         return None
     return float(roc_auc_score(is_real, scores))
+
+
+def _operating_points(is_real: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(APCER, BPCER) at every distinct threshold, from strictest to most lenient."""
+    fpr, tpr, _ = roc_curve(is_real, scores, drop_intermediate=False)
+    return fpr, 1.0 - tpr
+
+
+def bpcer_at_apcer(is_real: np.ndarray, scores: np.ndarray, max_apcer: float) -> float | None:
+    """Lowest BPCER with APCER <= `max_apcer` (BPCER20 is `max_apcer=0.05`)."""
+    is_real, scores = _as_arrays(is_real, scores)
+    if is_real.all() or not is_real.any():
+        return None
+    apcers, bpcers = _operating_points(is_real, scores)
+    return float(bpcers[apcers <= max_apcer + 1e-12].min())
+
+
+def apcer_at_bpcer(is_real: np.ndarray, scores: np.ndarray, max_bpcer: float) -> float | None:
+    """Lowest APCER with BPCER <= `max_bpcer`."""
+    is_real, scores = _as_arrays(is_real, scores)
+    if is_real.all() or not is_real.any():
+        return None
+    apcers, bpcers = _operating_points(is_real, scores)
+    return float(apcers[bpcers <= max_bpcer + 1e-12].min())

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""The Replay-Attack protocol: train on `train`, fix each system's EER threshold on `devel`.
+
+Every system is scored on the same faces (res10 boxes found once by
+`liveness gather`): the project's model trained here, the shipped model, the
+MiniFASNet reference (if ../shared/models/minifasnet exists) and a
+multi-scale LBP + SVM baseline trained on the same train split. Prints one
+side-by-side table and writes per-system report folders plus summary.json.
+
+    python benchmarks/replay_attack_protocol.py --out runs/protocol
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from liveness.data.gather import GatherOptions, gather
+from liveness.data.manifest import read_rows
+from liveness.data.sources import read_image
+from liveness.detect import create_detector
+from liveness.engine import LivenessEngine
+from liveness.evaluate.dataset import EvalSample
+from liveness.evaluate.harness import Evaluation, evaluate, rethreshold, write_report
+from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer, lbp_features
+from liveness.logs import setup_logging
+from liveness.train import TrainConfig, train
+from liveness.types import Face
+
+log = logging.getLogger("protocol")
+REPO = Path(__file__).resolve().parents[1]
+KEYS = ("eer", "apcer", "bpcer", "acer", "hter", "bpcer_at_apcer_5pct")
+SPECIES = ("print-photo", "mobile-photo", "mobile-video", "highdef-photo", "highdef-video")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--shared", type=Path, default=Path(os.environ.get("LIVENESS_SHARED_DIR", REPO.parent / "shared"))
+    )
+    p.add_argument(
+        "--work", type=Path, default=Path("/tmp/liveness-protocol"), help="gathered crops and models"
+    )
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "protocol", help="reports and summary")
+    p.add_argument("--arch", default="livenessnet")
+    p.add_argument("--input-size", type=int, default=32)
+    p.add_argument("--margin", type=float, default=1.0, help="crop margin of the project's model")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--every", type=int, default=1, help="use every N-th frame (quick runs)")
+    return p.parse_args()
+
+
+def gathered(index: Path, split: str, out: Path, margin: float, every: int) -> Path:
+    """Gather faces of one split once; later runs reuse the manifest."""
+    manifest = out / "manifest.csv"
+    if not manifest.is_file():
+        rows = [r for r in read_rows(index) if r["split"] == split][::every]
+        subset = out.with_suffix(".index.csv")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write_index(subset, rows, index.parent)
+        gather(str(subset), out, create_detector("res10"), GatherOptions(margin=margin, split=split))
+    return manifest
+
+
+def _write_index(path: Path, rows: list[dict[str, str]], root: Path) -> None:
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "path": str(root / r["path"])} for r in rows)
+
+
+def frame_samples(
+    index: Path, split: str, manifest: Path, every: int
+) -> tuple[list[EvalSample], list[Face | None]]:
+    """Full frames of a split with the gathered face box of each (None: no face found)."""
+    boxes = {r["source"]: r for r in read_rows(manifest)}
+    samples, faces = [], []
+    for row in [r for r in read_rows(index) if r["split"] == split][::every]:
+        path = (index.parent / row["path"]).as_posix()
+        is_real = row["label"] == "real"
+        attack = "" if is_real else f"{row['attack_medium']}-{row['attack_content']}"
+        samples.append(EvalSample(Path(path), is_real, attack, row["subject"], row["video_id"]))
+        hit = boxes.get(path)
+        faces.append(
+            Face(*(int(hit[k]) for k in "xywh"), confidence=float(hit["confidence"])) if hit else None
+        )
+    return samples, faces
+
+
+def fit_lbp(samples: list[EvalSample], faces: list[Face | None], seed: int) -> LBPSVMScorer:
+    feats, labels = [], []
+    for sample, face in tqdm(list(zip(samples, faces, strict=True)), desc="LBP features", leave=False):
+        if face is not None:
+            image = read_image(sample.path)
+            feats.append(lbp_features(image[face.y : face.y + face.h, face.x : face.x + face.w]))
+            labels.append(sample.is_real)
+    return LBPSVMScorer(seed).fit(np.stack(feats), np.array(labels))
+
+
+def row(e: Evaluation) -> dict[str, object]:
+    f, v = e.frame_level, e.video_level or {}
+    return {"system": e.scorer, "threshold": e.threshold, "frame": f, "video": v}
+
+
+def table(results: list[Evaluation]) -> str:
+    pct = lambda x: "  n/a" if x is None else f"{100 * x:5.1f}"  # noqa: E731
+    head = (
+        f"{'system':<28} {'lvl':<5} {'AUC':>6} {'EER%':>6} {'APCER%':>7} {'BPCER%':>7} {'ACER%':>6} "
+        f"{'HTER%':>6} {'BPCER20%':>8}  " + " ".join(f"{s:>13}" for s in SPECIES)
+    )
+    lines = [head, "-" * len(head)]
+    for e in results:
+        for level, r in (("frame", e.frame_level), ("video", e.video_level)):
+            if r is None:
+                continue
+            auc = "   n/a" if r["auc"] is None else f"{r['auc']:6.3f}"
+            rates = [f"{pct(r[k]):>{w}}" for k, w in zip(KEYS, (6, 7, 7, 6, 6, 8), strict=True)]
+            species = [f"{pct(r['apcer_per_pais'].get(s)):>13}" for s in SPECIES]
+            lines.append(f"{e.scorer:<28} {level:<5} {auc} {' '.join(rates)}  {' '.join(species)}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    args = parse_args()
+    setup_logging(0)
+    started = time.time()
+    index = args.shared / "data" / "replay-attack" / "index.csv"
+    if not index.is_file():
+        log.error("Replay-Attack index not found at %s (set --shared or LIVENESS_SHARED_DIR)", index)
+        return 2
+    train_manifest = gathered(index, "train", args.work / "train", args.margin, args.every)
+    devel_manifest = gathered(index, "devel", args.work / "devel", args.margin, args.every)
+    model = train(
+        TrainConfig(
+            dataset=str(train_manifest),
+            model=str(args.work / f"{args.arch}.keras"),
+            plot=str(args.work / "plot.png"),
+            architecture=args.arch,
+            input_size=args.input_size,
+            epochs=args.epochs,
+            patience=12,
+            seed=args.seed,
+        )
+    ).model_path
+    devel, devel_faces = frame_samples(index, "devel", devel_manifest, args.every)
+    train_set, train_faces = frame_samples(index, "train", train_manifest, args.every)
+    scorers = [
+        EngineScorer(LivenessEngine.load(model, detector=None), f"{args.arch} (trained here)"),
+        EngineScorer(LivenessEngine.load(detector=None), "shipped model"),
+        fit_lbp(train_set, train_faces, args.seed),
+    ]
+    reference = args.shared / "models" / "minifasnet"
+    if reference.is_dir():
+        scorers.append(MiniFASNetScorer(reference))
+    results = []
+    for scorer in scorers:
+        first = evaluate(scorer, devel, faces=devel_faces, declared_species=SPECIES)
+        fixed = rethreshold(first, first.frame_level["eer_threshold"], "EER threshold on Replay-Attack devel")
+        write_report(args.out / scorer.name.split()[0], fixed, {"argv": sys.argv, **vars(args)})
+        results.append(fixed)
+    text = table(results)
+    print(text)
+    summary = {
+        "command": " ".join(sys.argv),
+        "seconds": round(time.time() - started),
+        "args": vars(args),
+        "results": [row(e) for e in results],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    (args.out / "summary.txt").write_text(text + "\n")
+    log.info("done in %.0f s; reports in %s", time.time() - started, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

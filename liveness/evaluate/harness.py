@@ -1,0 +1,145 @@
+"""`liveness evaluate`: score a dataset with one scorer and write a full report folder."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from liveness import __version__
+from liveness.detect import FaceDetector
+from liveness.evaluate.dataset import EvalSample
+from liveness.evaluate.plots import write_plots
+from liveness.evaluate.report import REPORT_KEYS
+from liveness.evaluate.run import (
+    ScoredSet,
+    find_faces,
+    frame_report,
+    score_samples,
+    video_report,
+    write_scores,
+)  # fmt: skip
+from liveness.evaluate.scorers import Scorer
+from liveness.types import Face
+
+
+@dataclass
+class Evaluation:
+    scorer: str
+    threshold: float
+    threshold_source: str
+    scored: ScoredSet
+    frame_level: dict[str, Any]
+    video_level: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "system": self.scorer,
+            "threshold": self.threshold,
+            "threshold_source": self.threshold_source,
+            "frame_level": self.frame_level,
+            "video_level": self.video_level,
+        }
+
+
+def evaluate(
+    scorer: Scorer,
+    samples: Sequence[EvalSample],
+    *,
+    detector: FaceDetector | None = None,
+    faces: Sequence[Face | None] | None = None,
+    threshold: float | None = None,
+    threshold_source: str | None = None,
+    declared_species: Sequence[str] = (),
+) -> Evaluation:
+    """Score `samples` (detecting faces unless given) and compute frame and video reports."""
+    faces = list(faces) if faces is not None else find_faces(samples, detector)
+    scored = score_samples(scorer, samples, faces)
+    if threshold is None:
+        threshold, threshold_source = scorer.threshold, threshold_source or "the scorer's own (model card)"
+    return Evaluation(
+        scorer=scorer.name,
+        threshold=threshold,
+        threshold_source=threshold_source or "given",
+        scored=scored,
+        frame_level=frame_report(scored, threshold, declared_species),
+        video_level=video_report(scored, threshold, declared_species),
+    )
+
+
+def write_report(folder: Path, evaluation: Evaluation, recipe: dict[str, Any]) -> Path:
+    """report.json, report.md, scores.csv, run.json and the plots in `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text(markdown(evaluation), encoding="utf-8")
+    write_scores(folder / "scores.csv", evaluation.scored, evaluation.threshold)
+    write_plots(folder, evaluation.scored, evaluation.threshold, evaluation.scorer)
+    run = {
+        "recipe": recipe,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"liveness": __version__, "python": platform.python_version()},
+    }
+    (folder / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+    return folder
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def markdown(evaluation: Evaluation) -> str:
+    lines = [
+        f"# Evaluation of `{evaluation.scorer}`",
+        "",
+        f"Threshold {evaluation.threshold:.4f} ({evaluation.threshold_source}). "
+        "A face is accepted as real when its score >= threshold.",
+        "",
+    ]
+    for level, report in (
+        ("Frame level", evaluation.frame_level),
+        ("Video level (mean score)", evaluation.video_level),
+    ):
+        if report is None:
+            continue
+        lines += [f"## {level}", "", "| metric | value |", "|---|---|"]
+        for key in REPORT_KEYS:
+            if key == "apcer_per_pais":
+                continue
+            value = report[key]
+            shown = (
+                str(value)
+                if key.startswith(("n_", "failures"))
+                else _num(value)
+                if key in ("auc", "threshold", "eer_threshold")
+                else _pct(value)
+            )
+            lines.append(f"| {key} | {shown} |")
+        lines += ["", "| attack species | APCER |", "|---|---|"]
+        lines += [f"| {name} | {_pct(v)} |" for name, v in report["apcer_per_pais"].items()]
+        if report["notes"]:
+            lines += ["", "Notes:"] + [f"- `{k}`: {v}" for k, v in report["notes"].items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def rethreshold(evaluation: Evaluation, threshold: float, source: str) -> Evaluation:
+    """The same scores judged at another threshold (no rescoring)."""
+    scored = evaluation.scored
+    declared = [k for k, v in evaluation.frame_level["apcer_per_pais"].items() if v is None]
+    return Evaluation(
+        evaluation.scorer,
+        threshold,
+        source,
+        scored,
+        frame_report(scored, threshold, declared),
+        video_report(scored, threshold, declared),
+    )

@@ -1,0 +1,152 @@
+"""Score an evaluation set with any scorer and write the report files.
+
+Faces are detected once per image (or taken from a gather manifest), the
+most confident face is scored, and images with no face are counted as
+failures to detect, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from liveness.data.manifest import read_rows
+from liveness.data.sources import read_image
+from liveness.detect import FaceDetector
+from liveness.errors import ConfigError, InputError
+from liveness.evaluate.dataset import EvalSample
+from liveness.evaluate.metrics import eer
+from liveness.evaluate.report import pad_metrics
+from liveness.evaluate.scorers import Scorer
+from liveness.types import Face
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScoredSet:
+    """Samples with their scores (NaN where no face was found)."""
+
+    samples: list[EvalSample]
+    scores: np.ndarray
+
+    def detected(self) -> np.ndarray:
+        return ~np.isnan(self.scores)
+
+
+def find_faces(samples: Sequence[EvalSample], detector: FaceDetector | None) -> list[Face | None]:
+    """The face to score in each sample: its manifest box, else the most confident detection."""
+    faces: list[Face | None] = []
+    for sample in tqdm(samples, desc="detecting faces", unit="img", leave=False):
+        if sample.box is not None:
+            faces.append(Face(*sample.box, confidence=1.0))
+            continue
+        if detector is None:
+            raise ConfigError("samples without face boxes need a face detector")
+        try:
+            found = detector.detect(read_image(sample.path))
+        except InputError as exc:
+            log.warning("counted as a failure to detect: %s", exc)
+            found = []
+        faces.append(found[0] if found else None)
+    return faces
+
+
+def score_samples(scorer: Scorer, samples: Sequence[EvalSample], faces: Sequence[Face | None]) -> ScoredSet:
+    scores = np.full(len(samples), np.nan)
+    for i, (sample, face) in enumerate(
+        tqdm(list(zip(samples, faces, strict=True)), desc=scorer.name, unit="img", leave=False)
+    ):
+        if face is None:
+            continue
+        image = read_image(sample.path)
+        face = _clip(face, image.shape[1], image.shape[0])
+        scores[i] = float(scorer.score(image, [face])[0])
+    return ScoredSet(list(samples), scores)
+
+
+def _clip(face: Face, width: int, height: int) -> Face:
+    w, h = min(face.w, width - face.x), min(face.h, height - face.y)
+    return face if (w, h) == (face.w, face.h) else Face(face.x, face.y, max(1, w), max(1, h), face.confidence)
+
+
+def frame_report(scored: ScoredSet, threshold: float, declared: Sequence[str] = ()) -> dict[str, Any]:
+    ok = scored.detected()
+    samples = [s for s, keep in zip(scored.samples, ok, strict=True) if keep]
+    return pad_metrics(
+        np.array([s.is_real for s in samples], dtype=bool),
+        scored.scores[ok],
+        [s.attack for s in samples],
+        threshold,
+        failures_to_detect=int((~ok).sum()),
+        declared_species=declared,
+    )
+
+
+def video_scores(scored: ScoredSet) -> tuple[list[EvalSample], np.ndarray]:
+    """One sample per video_id with the mean score of its detected frames (NaN if none)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, sample in enumerate(scored.samples):
+        groups[sample.video_id].append(i)
+    firsts, means = [], []
+    for indices in groups.values():
+        values = scored.scores[indices]
+        firsts.append(scored.samples[indices[0]])
+        means.append(float(np.nanmean(values)) if np.isfinite(values).any() else np.nan)
+    return firsts, np.array(means)
+
+
+def video_report(scored: ScoredSet, threshold: float, declared: Sequence[str] = ()) -> dict[str, Any] | None:
+    if not all(s.video_id for s in scored.samples):
+        return None
+    videos, means = video_scores(scored)
+    return frame_report(ScoredSet(videos, means), threshold, declared)
+
+
+def threshold_from(path: str | Path) -> float:
+    """The EER threshold fixed on a development run: its report.json, or its scores.csv."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"--threshold-from: {path} not found")
+    if path.suffix == ".json":
+        try:
+            value = json.loads(path.read_text())["frame_level"]["eer_threshold"]
+        except (KeyError, TypeError, json.JSONDecodeError):
+            raise ConfigError(f"{path} is not a report.json with frame_level.eer_threshold") from None
+        if value is None:
+            raise ConfigError(f"{path}: the development run has no EER threshold (one class only?)")
+        return float(value)
+    rows = [r for r in read_rows(path) if r.get("score")]
+    found = eer(np.array([r["label"] == "real" for r in rows]), np.array([float(r["score"]) for r in rows]))
+    if found is None:
+        raise ConfigError(f"{path}: needs scored real and attack rows to fix an EER threshold")
+    return found[1]
+
+
+def write_scores(path: Path, scored: ScoredSet, threshold: float) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "label", "attack", "subject", "video_id", "score", "decision"])
+        for sample, score in zip(scored.samples, scored.scores, strict=True):
+            detected = np.isfinite(score)
+            decision = ("real" if score >= threshold else "spoof") if detected else "no_face"
+            writer.writerow(
+                [
+                    sample.path.as_posix(),
+                    sample.label,
+                    sample.attack,
+                    sample.subject,
+                    sample.video_id,
+                    f"{score:.6f}" if detected else "",
+                    decision,
+                ]
+            )

@@ -1,0 +1,156 @@
+"""Scorers: anything that maps an image and its face boxes to real-probabilities.
+
+The project's models (through the engine), the MiniFASNet reference and the
+LBP + SVM baseline all implement this one interface, so they are measured by
+the same harness on the same faces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from liveness.engine import LivenessEngine
+from liveness.errors import ModelLoadError
+from liveness.types import Face
+
+
+class Scorer(Protocol):
+    name: str
+    threshold: float
+
+    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Probability that each face is real, in the order given."""
+        ...
+
+
+class EngineScorer:
+    """A project model run by the inference engine (its own crop, runtime and threshold)."""
+
+    def __init__(self, engine: LivenessEngine, name: str | None = None) -> None:
+        self.engine = engine
+        self.name = name or engine.card.name
+        self.threshold = engine.threshold
+
+    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        return np.array([v.score for v in self.engine.score_faces(image, list(faces))], dtype=np.float64)
+
+
+def silent_face_box(
+    box: tuple[int, int, int, int], scale: float, frame_w: int, frame_h: int
+) -> tuple[int, int, int, int]:
+    """The context box of Silent-Face / MiniFASNet: `scale` x the face box, centred.
+
+    The scale shrinks until the box fits the frame; then the box is shifted
+    back inside. Width and height keep the face box's aspect ratio.
+    """
+    x, y, w, h = box
+    scale = min((frame_h - 1) / h, (frame_w - 1) / w, scale)
+    new_w, new_h = w * scale, h * scale
+    cx, cy = x + w / 2.0, y + h / 2.0
+    left = min(max(cx - new_w / 2.0, 0.0), frame_w - 1 - new_w)
+    top = min(max(cy - new_h / 2.0, 0.0), frame_h - 1 - new_h)
+    return int(left), int(top), max(1, int(new_w)), max(1, int(new_h))
+
+
+class MiniFASNetScorer:
+    """The reference pair MiniFASNetV2 (2.7x context) + V1SE (4.0x) through onnxruntime.
+
+    Inputs are 80x80 BGR in 0-255, NCHW. The two softmax outputs are summed;
+    the score is the summed 'real' probability / 2, as in the original code.
+    """
+
+    MODELS = (("MiniFASNetV2.onnx", 2.7), ("MiniFASNetV1SE.onnx", 4.0))
+    name = "minifasnet"
+    threshold = 0.5
+
+    def __init__(self, folder: str | Path) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelLoadError(
+                "the MiniFASNet reference needs onnxruntime: pip install onnxruntime"
+            ) from None
+        folder = Path(folder)
+        missing = [name for name, _ in self.MODELS if not (folder / name).is_file()]
+        if missing:
+            raise ModelLoadError(f"{folder} lacks {missing}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.sessions = [
+            (ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"]), scale)
+            for name, scale in self.MODELS
+        ]
+
+    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        if not faces:
+            return np.empty(0)
+        height, width = image.shape[:2]
+        total = np.zeros((len(faces), 3))
+        for session, scale in self.sessions:
+            batch = np.stack([self._crop(image, f, scale, width, height) for f in faces])
+            logits = session.run(None, {session.get_inputs()[0].name: batch})[0]
+            total += _softmax(logits)
+        return total[:, 1] / 2.0
+
+    @staticmethod
+    def _crop(image: np.ndarray, face: Face, scale: float, width: int, height: int) -> np.ndarray:
+        x, y, w, h = silent_face_box(face.box, scale, width, height)
+        patch = cv2.resize(image[y : y + h + 1, x : x + w + 1], (80, 80))
+        return patch.transpose(2, 0, 1).astype(np.float32)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+LBP_SETTINGS = ((8, 1, 3), (8, 2, 1), (16, 2, 1))  # (points, radius, grid): Määttä et al. 2011
+
+
+def lbp_features(face_bgr: np.ndarray, size: int = 64) -> np.ndarray:
+    """Multi-scale uniform LBP histograms of the grey face: u2(8,1) on a 3x3 grid, u2(8,2), u2(16,2)."""
+    from skimage.feature import local_binary_pattern
+
+    grey = cv2.cvtColor(cv2.resize(face_bgr, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    parts = []
+    for points, radius, grid in LBP_SETTINGS:
+        codes = local_binary_pattern(grey, points, radius, method="uniform")
+        step = size // grid
+        for i in range(grid):
+            for j in range(grid):
+                cell = codes[i * step : (i + 1) * step, j * step : (j + 1) * step]
+                hist = np.bincount(cell.astype(np.int64).ravel(), minlength=points + 2).astype(np.float64)
+                parts.append(hist / max(hist.sum(), 1.0))
+    return np.concatenate(parts)
+
+
+class LBPSVMScorer:
+    """Classic baseline: multi-scale LBP histograms + an RBF SVM, fitted in memory (never pickled)."""
+
+    name = "lbp_svm"
+
+    def __init__(self, seed: int = 0) -> None:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.svm import SVC
+
+        self.model = make_pipeline(
+            StandardScaler(),
+            SVC(C=10.0, gamma="scale", probability=True, class_weight="balanced", random_state=seed),
+        )
+        self.threshold = 0.5
+
+    def fit(self, features: np.ndarray, is_real: np.ndarray) -> LBPSVMScorer:
+        self.model.fit(features, np.asarray(is_real, dtype=int))
+        return self
+
+    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        if not faces:
+            return np.empty(0)
+        feats = np.stack([lbp_features(image[f.y : f.y + f.h, f.x : f.x + f.w]) for f in faces])
+        return self.model.predict_proba(feats)[:, 1]

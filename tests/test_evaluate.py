@@ -1,0 +1,138 @@
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from liveness.errors import DatasetError
+from liveness.evaluate.dataset import load_eval_set
+from liveness.evaluate.report import REPORT_KEYS, pad_metrics
+from tests.conftest import SHARED, run_cli
+
+
+def _subset(tmp_path: Path, every: int = 60) -> Path:
+    """Every N-th devel row of Replay-Attack, paths made absolute, as a small index CSV."""
+    root = SHARED / "data" / "replay-attack"
+    with open(root / "index.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][::every]
+    out = tmp_path / "subset.csv"
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "path": str(root / r["path"])} for r in rows)
+    return out
+
+
+def _recompute(rows: list[dict], threshold: float) -> dict:
+    """Independent arithmetic from scores.csv: per-species APCER, BPCER, ACER, HTER."""
+    scored = [r for r in rows if r["score"]]
+    real = np.array([float(r["score"]) for r in scored if r["label"] == "real"])
+    species: dict[str, list[float]] = {}
+    for r in scored:
+        if r["label"] != "real":
+            species.setdefault(r["attack"], []).append(float(r["score"]))
+    per = {k: float(np.mean(np.array(v) >= threshold)) for k, v in species.items()}
+    pooled = float(np.mean(np.concatenate([np.array(v) for v in species.values()]) >= threshold))
+    bpcer = float(np.mean(real < threshold))
+    return {
+        "apcer_per_pais": per,
+        "apcer": max(per.values()),
+        "bpcer": bpcer,
+        "acer": (max(per.values()) + bpcer) / 2,
+        "hter": (pooled + bpcer) / 2,
+        "failures_to_detect": sum(1 for r in rows if not r["score"]),
+    }
+
+
+def test_evaluate_writes_every_file_and_key_and_recomputes(shared, tmp_path):
+    subset = _subset(tmp_path)
+    report_dir = tmp_path / "report"
+    done = run_cli("evaluate", "--dataset", str(subset), "--split", "devel", "--report-dir", str(report_dir))
+    assert done.returncode == 0, done.stderr
+    for name in ("report.json", "report.md", "scores.csv", "roc.png", "det.png", "hist.png", "run.json"):
+        assert (report_dir / name).stat().st_size > 0, name
+    report = json.loads((report_dir / "report.json").read_text())
+    for level in ("frame_level", "video_level"):
+        assert set(REPORT_KEYS) <= set(report[level]), level
+    frame = report["frame_level"]
+    assert frame["n_real"] + frame["n_attack"] + frame["failures_to_detect"] == 60
+    with open(report_dir / "scores.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 60
+    expected = _recompute(rows, frame["threshold"])
+    for key, value in expected.items():
+        assert frame[key] == pytest.approx(value), key
+    assert set(frame["apcer_per_pais"]) <= {
+        "print-photo",
+        "mobile-photo",
+        "mobile-video",
+        "highdef-photo",
+        "highdef-video",
+    }
+    # the devel run's EER threshold, applied unchanged to another run
+    again = tmp_path / "again"
+    done = run_cli(
+        "evaluate",
+        "--dataset",
+        str(subset),
+        "--report-dir",
+        str(again),
+        "--threshold-from",
+        str(report_dir / "report.json"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((again / "report.json").read_text())["threshold"] == pytest.approx(
+        frame["eer_threshold"]
+    )
+
+
+def test_metrics_that_cannot_be_computed_are_null_with_a_reason():
+    report = pad_metrics(
+        np.array([True, True]), np.array([0.9, 0.2]), ["", ""], 0.5, declared_species=["print"]
+    )
+    assert report["bpcer"] == 0.5
+    assert report["apcer"] is None and report["eer"] is None and report["auc"] is None
+    assert "no attack samples" in report["notes"]["eer"]
+    assert report["apcer_per_pais"] == {"print": None}
+    assert "no scored samples" in report["notes"]["apcer_per_pais.print"]
+    json.dumps(report)  # never NaN or objects
+
+
+def test_declared_species_without_samples_do_not_hide_the_others():
+    report = pad_metrics(
+        np.array([True, False, False]),
+        np.array([0.9, 0.6, 0.1]),
+        ["", "print", "replay"],
+        0.5,
+        declared_species=["mask"],
+    )
+    assert report["apcer_per_pais"] == {"mask": None, "print": 1.0, "replay": 0.0}
+    assert report["apcer"] == 1.0 and report["hter"] == pytest.approx(0.25)
+
+
+def test_bad_evaluation_sets(tmp_path):
+    (tmp_path / "a.csv").write_text("file,kind\nx.jpg,real\n")
+    with pytest.raises(DatasetError, match=r"missing column\(s\) \['label', 'path'\]"):
+        load_eval_set(tmp_path / "a.csv")
+    (tmp_path / "x.jpg").write_bytes(b"")
+    (tmp_path / "b.csv").write_text("path,label\nx.jpg,real\nx.jpg,banana\n")
+    with pytest.raises(DatasetError, match=r"unknown labels on line\(s\) 3"):
+        load_eval_set(tmp_path / "b.csv")
+    (tmp_path / "c.csv").write_text("path,label\nx.jpg,real\nmissing.jpg,spoof\n")
+    with pytest.raises(DatasetError, match=r"1 file\(s\) do not exist, line\(s\) 3"):
+        load_eval_set(tmp_path / "c.csv")
+    (tmp_path / "d.csv").write_text("path,label,split\nx.jpg,real,train\n")
+    with pytest.raises(DatasetError, match="no samples"):
+        load_eval_set(tmp_path / "d.csv", split="devel")
+
+
+def test_attack_species_columns(tmp_path):
+    (tmp_path / "x.jpg").write_bytes(b"")
+    (tmp_path / "e.csv").write_text(
+        "path,label,attack,attack_medium,attack_content\n"
+        "x.jpg,fake,,mobile,video\nx.jpg,spoof,print,,\nx.jpg,attack,,,\nx.jpg,real,,none,none\n"
+    )
+    samples = load_eval_set(tmp_path / "e.csv")
+    assert [s.attack for s in samples] == ["mobile-video", "print", "attack", ""]
+    assert [s.is_real for s in samples] == [False, False, False, True]
