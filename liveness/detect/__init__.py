@@ -30,4 +30,5 @@ def create_detector(name: str = "res10", **options: object) -> FaceDetector:
     return DETECTORS.create(name, **options)
 
 
+from liveness.detect import blazeface as _blazeface  # noqa: E402,F401  (registers "blazeface*")
 from liveness.detect import res10 as _res10  # noqa: E402,F401  (registers "res10")

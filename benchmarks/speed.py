@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Speed of the liveness pipeline, every number measured in this run on this machine.
+
+Per-face latency (batch 1 and batch 8): the tutorial's `model.predict`, the
+project's engine with each runtime, and the MiniFASNet reference pair.
+Pipeline frames per second on a 640x480 single-face video for each
+detector, time from process start to the demo's first result, and the
+demo's peak resident memory. Medians of repeated runs, p95 beside them.
+
+    python benchmarks/speed.py --json speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from liveness.data.sources import iter_video
+from liveness.detect import create_detector
+from liveness.engine import LivenessEngine
+from liveness.preprocess import face_crop
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LIVENESS_SHARED_DIR", REPO.parent / "shared"))
+SOURCE_VIDEO = SHARED / "data" / "videos" / "lestari15" / "real.mp4"
+
+
+def timed(call: Callable[[], object], repeats: int, warmup: int = 3) -> dict[str, float]:
+    """Median and p95 of `repeats` calls, in milliseconds."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000.0)
+    return {"median": float(np.median(samples)), "p95": float(np.percentile(samples, 95)), "n": repeats}
+
+
+def make_video(path: Path, frames: int = 112) -> Path:
+    """A 640x480 single-face clip: the shared webcam video, centre-cropped to 4:3 and resized."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
+    for frame in list(iter_video(SOURCE_VIDEO))[:frames]:
+        h, w = frame.image.shape[:2]
+        side = int(h * 4 / 3)
+        left = (w - side) // 2
+        writer.write(cv2.resize(frame.image[:, left : left + side], (640, 480), interpolation=cv2.INTER_AREA))
+    writer.release()
+    return path
+
+
+def tutorial_predict(model, frame: np.ndarray, boxes: list) -> Callable[[], object]:
+    """The tutorial's loop: resize each face, scale, and call `model.predict` on it."""
+
+    def run() -> None:
+        for box in boxes:
+            face = cv2.resize(face_crop(frame, box, 1.0), (32, 32))
+            face = cv2.cvtColor(face, cv2.COLOR_BGR2RGB).astype("float32")
+            model.predict(face[None], verbose=0)
+
+    return run
+
+
+def per_face(frame: np.ndarray, n_faces: int, repeats: int) -> dict[str, dict[str, float]]:
+    detector = create_detector("res10")
+    face = detector.detect(frame)[0]
+    faces = [face] * n_faces
+    results = {}
+    for runtime in ("litert", "keras"):
+        engine = LivenessEngine.load(runtime=runtime, detector=detector)
+        results[f"engine_{runtime}"] = timed(lambda e=engine: e.score_faces(frame, faces), repeats)
+    from liveness.export import load_keras_model
+    from liveness.resources import DEFAULT_MODEL
+
+    model = load_keras_model(DEFAULT_MODEL)
+    results["tutorial_model_predict"] = timed(
+        tutorial_predict(model, frame, [f.box for f in faces]), max(10, repeats // 10)
+    )
+    reference = SHARED / "models" / "minifasnet"
+    if reference.is_dir():
+        from liveness.evaluate.scorers import MiniFASNetScorer
+
+        mini = MiniFASNetScorer(reference)
+        results["minifasnet_pair_onnxruntime"] = timed(lambda: mini.score(frame, faces), repeats)
+    return {k: {s: v / n_faces if s != "n" else v for s, v in r.items()} for k, r in results.items()}
+
+
+def pipeline_fps(video: Path, detector_type: str, repeats: int = 3) -> dict[str, float]:
+    """Read + detect + score every frame of the clip; frames per second over whole passes."""
+    engine = LivenessEngine.load(detector_type=detector_type)
+    frames = [f.image for f in iter_video(video)]
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for frame in iter_video(video):
+            engine.analyse(frame.image)
+        rates.append(len(frames) / (time.perf_counter() - start))
+    return {"median": float(np.median(rates)), "min": float(np.min(rates)), "frames": len(frames)}
+
+
+def demo_process(video: Path, repeats: int = 3) -> tuple[float, float]:
+    """(median seconds from process start to the first JSON result, peak RSS in MB of a full run)."""
+    command = [
+        sys.executable,
+        "-m",
+        "liveness",
+        "-q",
+        "demo",
+        "--input",
+        str(video),
+        "--no-display",
+        "--json",
+    ]
+    starts = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        starts.append(time.perf_counter() - begin)
+        assert json.loads(first)["faces"], "the demo found no face in the first frame"
+        proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert status == 0
+    return float(np.median(starts)), usage.ru_maxrss / 1024.0
+
+
+def table(report: dict) -> str:
+    lines = [
+        "| per-face liveness (ms) | batch 1 median | batch 1 p95 | batch 8 median | batch 8 p95 | "
+        "speed-up vs predict (batch 1) |",
+        "|---|---|---|---|---|---|",
+    ]
+    base = report["per_face_ms"]["tutorial_model_predict"]["median"]
+    for method, stats in report["per_face_ms"].items():
+        b8 = report["per_face_ms_batch8"].get(method, {})
+        lines.append(
+            f"| {method} | {stats['median']:.3f} | {stats['p95']:.3f} | {b8.get('median', 0):.3f} | "
+            f"{b8.get('p95', 0):.3f} | {base / stats['median']:.1f}x |"
+        )
+    lines += [
+        "",
+        "| pipeline, 640x480 single face | FPS (median of 3 passes) | slowest pass |",
+        "|---|---|---|",
+    ]
+    for name, fps in report["pipeline_fps_detail"].items():
+        lines.append(f"| detector {name} | {fps['median']:.1f} | {fps['min']:.1f} |")
+    lines += [
+        "",
+        f"demo start to first result: {report['startup_s']:.2f} s (median of 3); "
+        f"peak RSS of a full demo run: {report['peak_rss_mb']:.0f} MB",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per per-face method")
+    args = parser.parse_args()
+    if not SOURCE_VIDEO.is_file():
+        print(f"needs the shared videos at {SHARED} (set LIVENESS_SHARED_DIR)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        video = make_video(Path(tmp) / "single_face_640x480.mp4")
+        frame = next(iter_video(video)).image
+        single = per_face(frame, 1, args.repeats)
+        batch8 = per_face(frame, 8, max(50, args.repeats // 4))
+        fps = {name: pipeline_fps(video, name) for name in ("res10", "blazeface")}
+        startup, rss = demo_process(video)
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+        },
+        "per_face_ms": single,
+        "per_face_ms_batch8": batch8,
+        "pipeline_fps": {k: v["median"] for k, v in fps.items()},
+        "pipeline_fps_detail": fps,
+        "startup_s": startup,
+        "peak_rss_mb": rss,
+        "speedup_vs_predict": single["tutorial_model_predict"]["median"] / single["engine_litert"]["median"],
+    }
+    print(table(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
