@@ -236,6 +236,36 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_evaluate)
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="web page and HTTP/WebSocket API for liveness checks",
+        description="Serve the browser check at / and the API at /api/v1 (OpenAPI docs at /docs). "
+        "Binds to localhost unless --host says otherwise.",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: 1)")
+    p.add_argument("--model", "-m", help="model file (default: the shipped model)")
+    p.add_argument("--threshold", type=float, help="real-probability threshold (default: the model card's)")
+    p.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body in MB (default: 10)")
+    p.add_argument("--max-side", type=int, default=4096, help="largest image side in px (default: 4096)")
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=600,
+        help="requests per minute per client address, 0 for none (default: 600)",
+    )
+    p.add_argument("--min-face", type=int, default=60, help="smallest face side in px to judge (default: 60)")
+    p.add_argument("--detector-type", default="res10", help="res10 (default), blazeface or blazeface-full")
+    p.add_argument(
+        "--confidence", "-c", type=_unit_float, default=0.5, help="minimum detector confidence (default: 0.5)"
+    )
+    p.set_defaults(run=_run_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liveness",
@@ -246,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_export):
+    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_export, _add_serve):
         add(sub)
     for command in sub.choices.values():
         _add_log_args(command)
@@ -390,6 +420,46 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         _fmt(frame["bpcer"]),
         result.threshold,
         args.report_dir,
+    )
+    return 0
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from liveness.web.settings import Settings
+
+    settings = Settings(
+        model=args.model,
+        detector_type=args.detector_type,
+        confidence=args.confidence,
+        threshold=args.threshold,
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+        max_side=args.max_side,
+        rate_per_minute=args.rate_limit,
+        min_face_px=args.min_face,
+    )
+    os.environ.update(settings.to_env())
+    from liveness.web.app import create_app_from_env
+
+    create_app_from_env()  # load the model once here, so bad settings fail with one clear line
+    log.info(
+        "serving on http://%s:%d (%d worker%s)",
+        args.host,
+        args.port,
+        args.workers,
+        "s" if args.workers > 1 else "",
+    )
+    uvicorn.run(
+        "liveness.web.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws_max_size=settings.max_body_bytes,
+        log_level="warning",
     )
     return 0
 

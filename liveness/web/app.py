@@ -1,0 +1,285 @@
+"""The web app: a browser page and an HTTP/WebSocket API over the inference engine.
+
+Frames are decoded and scored in memory and never written to disk or logs.
+Importing this module does not load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from liveness import __version__
+from liveness.data.sources import decode_image
+from liveness.engine import LivenessEngine
+from liveness.errors import InputError, LivenessError
+from liveness.quality import QualityLimits, frame_problem
+from liveness.web.decision import Window, WindowConfig, image_decision
+from liveness.web.limits import BodyLimit, RateLimit
+from liveness.web.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class FaceResult(BaseModel):
+    box: list[int] = Field(description="[x, y, w, h] in image pixels")
+    score: float = Field(description="probability that the face is real")
+    label: str = Field(description="'real' or 'spoof' at the threshold")
+    detector_confidence: float
+
+
+class CheckResult(BaseModel):
+    faces: list[FaceResult]
+    decision: str = Field(description="'live', 'attack' or 'uncertain'")
+    reason: str
+    model: str
+    threshold: float
+
+
+class Base64Image(BaseModel):
+    image: str = Field(description="base64 image bytes, optionally as a data: URL")
+
+
+class Checker:
+    """Engine + quality gates behind one lock (LiteRT interpreters are not thread-safe)."""
+
+    def __init__(self, engine: LivenessEngine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.limits = QualityLimits(min_face_px=settings.min_face_px)
+        self.lock = threading.Lock()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        width, height = _image_size(data)
+        if max(width, height) > self.settings.max_side:
+            raise ApiError(
+                422,
+                "image_too_large",
+                f"image is {width}x{height}; at most {self.settings.max_side} px a side",
+            )
+        try:
+            return decode_image(data, "upload")
+        except InputError as exc:
+            raise ApiError(415, "not_an_image", str(exc)) from None
+
+    def analyse(self, image: np.ndarray) -> tuple[list[dict[str, Any]], str | None, float | None]:
+        with self.lock:
+            faces = self.engine.detector.detect(image)
+            verdicts = self.engine.score_faces(image, faces)
+        problem = frame_problem(image, faces, self.limits)
+        score = verdicts[0].score if problem is None else None
+        return [v.to_dict() for v in verdicts], problem, score
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the header only, so a decompression bomb is never decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ApiError(
+            415, "not_an_image", "the upload is not an image (JPEG, PNG, WebP, BMP, ...)"
+        ) from None
+    except Image.DecompressionBombError:
+        raise ApiError(422, "image_too_large", "image dimensions are absurdly large") from None
+
+
+def _from_base64(text: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "bad_base64", "field 'image' is not valid base64") from None
+
+
+def create_app(settings: Settings | None = None, engine: LivenessEngine | None = None) -> FastAPI:
+    """Build the app; the engine (model + detector) is loaded once, here."""
+    settings = settings or Settings()
+    engine = engine or LivenessEngine.load(
+        settings.model,
+        detector_type=settings.detector_type,
+        detector_options={"confidence": settings.confidence},
+        threshold=settings.threshold,
+    )
+    checker = Checker(engine, settings)
+    app = FastAPI(
+        title="Face liveness API",
+        version=__version__,
+        description="Is the face in front of the camera live, or a photo, screen or mask?",
+    )
+    app.state.checker = checker
+    _add_errors(app)
+    _add_routes(app, checker)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RateLimit, per_minute=settings.rate_per_minute)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` worker processes (settings from LIVENESS_* variables)."""
+    return create_app(Settings.from_env())
+
+
+def _add_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+    @app.exception_handler(LivenessError)
+    async def liveness_error(_: Request, exc: LivenessError) -> JSONResponse:
+        return JSONResponse({"error": {"code": "bad_input", "message": str(exc)}}, status_code=422)
+
+
+def _add_routes(app: FastAPI, checker: Checker) -> None:
+    card = checker.engine.card
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "model": card.name,
+            "detector": checker.engine.detector.name,
+            "threshold": checker.engine.threshold,
+        }
+
+    @app.post(
+        "/api/v1/check",
+        response_model=CheckResult,
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                        }
+                    },
+                    "application/json": {"schema": Base64Image.model_json_schema()},
+                }
+            }
+        },
+    )
+    async def check(request: Request) -> dict[str, Any]:
+        """Check one image: multipart field `file`, or JSON `{"image": "<base64>"}`."""
+        data = await _upload_bytes(request)
+        image = await run_in_threadpool(checker.decode, data)
+        faces, problem, score = await run_in_threadpool(checker.analyse, image)
+        decision, reason = image_decision(problem, score, checker.engine.threshold)
+        return {
+            "faces": faces,
+            "decision": decision,
+            "reason": reason,
+            "model": card.name,
+            "threshold": checker.engine.threshold,
+        }
+
+    @app.websocket("/api/v1/stream")
+    async def stream(socket: WebSocket) -> None:
+        """Binary JPEG/PNG frames (or JSON `{"image": base64}`) in; a JSON result per frame out.
+
+        After about two seconds of judgeable frames a `{"type": "decision"}` message
+        follows; `{"type": "reset"}` starts a new check.
+        """
+        await socket.accept()
+        window = _new_window(checker)
+        try:
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                window = await _stream_message(socket, checker, window, message)
+        except WebSocketDisconnect:
+            return
+
+
+def _new_window(checker: Checker) -> Window:
+    return Window(checker.engine.threshold, WindowConfig(seconds=checker.settings.window_seconds))
+
+
+async def _stream_message(socket: WebSocket, checker: Checker, window: Window, message: dict) -> Window:
+    data = message.get("bytes")
+    if data is None:
+        try:
+            payload = json.loads(message.get("text") or "{}")
+        except json.JSONDecodeError:
+            payload = {}
+        if payload.get("type") == "reset":
+            await socket.send_json({"type": "reset"})
+            return _new_window(checker)
+        if "image" not in payload:
+            await socket.send_json({"type": "error", "code": "bad_message", "message": "send an image"})
+            return window
+        try:
+            data = _from_base64(str(payload["image"]))
+        except ApiError as exc:
+            await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            return window
+    try:
+        image = await run_in_threadpool(checker.decode, data)
+    except ApiError as exc:
+        await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        return window
+    faces, problem, score = await run_in_threadpool(checker.analyse, image)
+    final = window.add(problem, score)
+    await socket.send_json(
+        {
+            "type": "frame",
+            "faces": faces,
+            "problem": problem,
+            "progress": window.progress(),
+            "width": image.shape[1],
+            "height": image.shape[0],
+        }
+    )
+    if final is not None:
+        await socket.send_json({"type": "decision", **final, "threshold": checker.engine.threshold})
+        return _new_window(checker)
+    return window
+
+
+async def _upload_bytes(request: Request) -> bytes:
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(422, "missing_file", "multipart body needs a file field named 'file'")
+        return await upload.read()
+    if kind.startswith("application/json"):
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(422, "bad_json", "body is not valid JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("image"), str):
+            raise ApiError(422, "missing_image", 'JSON body needs {"image": "<base64>"}')
+        return _from_base64(body["image"])
+    raise ApiError(415, "unsupported_media_type", "send multipart/form-data (field 'file') or JSON")

@@ -1,0 +1,86 @@
+"""Decisions for the web API: one image, or a short window of streamed frames.
+
+The server keeps nothing between requests; a stream's window lives only as
+long as its WebSocket connection, so workers scale out behind any balancer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from liveness.quality import REASONS
+
+LIVE, ATTACK, UNCERTAIN = "live", "attack", "uncertain"
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    seconds: float = 2.0
+    min_frames: int = 5
+    agreement: float = 0.7
+    timeout_s: float = 12.0
+
+
+def image_decision(problem: str | None, score: float | None, threshold: float) -> tuple[str, str]:
+    """(decision, reason) for one image."""
+    if problem is not None or score is None:
+        key = problem or "no_face"
+        return UNCERTAIN, REASONS[key]
+    if score >= threshold:
+        return LIVE, f"real-probability {score:.3f} >= threshold {threshold:.3f}"
+    return ATTACK, f"real-probability {score:.3f} < threshold {threshold:.3f}"
+
+
+@dataclass
+class Window:
+    """Frames of one check: a decision once `seconds` of judgeable frames are in."""
+
+    threshold: float
+    config: WindowConfig = field(default_factory=WindowConfig)
+    clock: object = time.monotonic
+    scores: list[float] = field(default_factory=list)
+    problems: Counter = field(default_factory=Counter)
+    started: float | None = None
+    first_good: float | None = None
+
+    def add(self, problem: str | None, score: float | None) -> dict[str, object] | None:
+        """Add one frame; returns the final decision once there is one."""
+        now = self.clock()  # type: ignore[operator]
+        self.started = self.started if self.started is not None else now
+        if problem is not None or score is None:
+            self.problems[problem or "no_face"] += 1
+        else:
+            self.first_good = self.first_good if self.first_good is not None else now
+            self.scores.append(score)
+        if (
+            self.first_good is not None
+            and len(self.scores) >= self.config.min_frames
+            and (now - self.first_good >= self.config.seconds)
+        ):
+            return self._decide()
+        if now - self.started >= self.config.timeout_s:
+            key = self.problems.most_common(1)[0][0] if self.problems else "no_face"
+            return {"decision": UNCERTAIN, "reason": REASONS[key], "frames": len(self.scores), "score": None}
+        return None
+
+    def progress(self) -> float:
+        if self.first_good is None:
+            return 0.0
+        elapsed = self.clock() - self.first_good  # type: ignore[operator]
+        return float(min(1.0, elapsed / self.config.seconds, len(self.scores) / self.config.min_frames))
+
+    def _decide(self) -> dict[str, object]:
+        scores = np.array(self.scores)
+        mean = float(scores.mean())
+        real_share = float((scores >= self.threshold).mean())
+        if mean >= self.threshold and real_share >= self.config.agreement:
+            decision, reason = LIVE, f"{real_share:.0%} of {len(scores)} frames look real"
+        elif mean < self.threshold and 1 - real_share >= self.config.agreement:
+            decision, reason = ATTACK, f"{1 - real_share:.0%} of {len(scores)} frames look like an attack"
+        else:
+            decision, reason = UNCERTAIN, f"frames disagree ({real_share:.0%} look real); try again"
+        return {"decision": decision, "reason": reason, "frames": len(scores), "score": mean}

@@ -1,0 +1,52 @@
+"""Server settings; passed to worker processes through LIVENESS_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from liveness.errors import ConfigError
+
+PREFIX = "LIVENESS_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str | None = None
+    detector_type: str = "res10"
+    confidence: float = 0.5
+    threshold: float | None = None
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_side: int = 4096
+    rate_per_minute: int = 600
+    min_face_px: int = 60
+    window_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1024 or self.max_side < 32:
+            raise ConfigError("the body limit must be at least 1 kB and the side limit at least 32 px")
+        if self.rate_per_minute < 0:
+            raise ConfigError("--rate-limit must be >= 0 (0 turns it off)")
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            PREFIX + f.name.upper(): str(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) is not None
+        }
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            kind = f.type if isinstance(f.type, str) else f.type.__name__
+            try:
+                values[f.name] = int(raw) if kind == "int" else float(raw) if "float" in kind else raw
+            except ValueError:
+                raise ConfigError(f"{PREFIX}{f.name.upper()}={raw!r} is not a number") from None
+        return cls(**values)  # type: ignore[arg-type]

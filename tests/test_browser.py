@@ -1,0 +1,90 @@
+"""End to end in real headless Chromium: fake camera fed by a shared video -> page -> server -> decision.
+
+Needs Debian's chromium (`.ci/run` installs it) and ffmpeg; Playwright drives it
+through `executable_path`, never a downloaded browser.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAKE_VIDEO, REAL_VIDEO, REPO
+from tests.media import ffmpeg
+from tests.web_server import running_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _need_chromium() -> None:
+    if not Path(CHROMIUM).is_file():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+
+
+def _camera_file(video: Path, out: Path) -> Path:
+    """A 640x480 .y4m for Chromium's fake camera, made from a shared video."""
+    ffmpeg(
+        "-i",
+        str(video),
+        "-vf",
+        "scale=640:-2,pad=640:480:(ow-iw)/2:(oh-ih)/2",
+        "-r",
+        "15",
+        "-pix_fmt",
+        "yuv420p",
+        str(out),
+    )
+    return out
+
+
+def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, int]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={camera}",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 420, "height": 860})  # a phone-sized window
+            page.goto(base + "/")
+            page.wait_for_selector("body[data-decision]", timeout=45_000)
+            boxes = int(page.evaluate("document.body.dataset.boxes || '0'"))
+            decision = page.evaluate("document.body.dataset.decision")
+            text = page.inner_text("#result")
+            assert page.is_visible("#again")
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    return decision, text, boxes
+
+
+def test_real_face_and_replay_reach_different_decisions(shared, tmp_path):
+    _need_chromium()
+    with running_server() as base:
+        real = _check_in_browser(
+            base, _camera_file(REAL_VIDEO, tmp_path / "real.y4m"), ARTIFACTS / "browser_real.png"
+        )
+        replay = _check_in_browser(
+            base, _camera_file(FAKE_VIDEO, tmp_path / "replay.y4m"), ARTIFACTS / "browser_replay.png"
+        )
+    assert real[2] >= 5 and replay[2] >= 5  # boxes were drawn over the live video
+    assert real[0] == "live", real
+    assert replay[0] == "attack", replay
+    assert (ARTIFACTS / "browser_real.png").stat().st_size > 10_000

@@ -1,0 +1,146 @@
+"""API tests against a real uvicorn server on localhost."""
+
+import base64
+import json
+import subprocess
+import sys
+
+import cv2
+import httpx
+import pytest
+
+from tests.conftest import SHARED
+from tests.web_server import running_server
+
+
+@pytest.fixture(scope="module")
+def server(shared):
+    with running_server("--rate-limit", "0") as base:
+        yield base
+
+
+def _frame(shared_dir, kind: str) -> bytes:
+    folder = sorted((shared_dir / "data" / "replay-attack" / "devel").glob(f"devel__{kind}*"))[0]
+    return (folder / "frame_00000.jpg").read_bytes()
+
+
+def test_check_multipart_and_json(server):
+    real = _frame(SHARED, "real")
+    response = httpx.post(server + "/api/v1/check", files={"file": ("face.jpg", real, "image/jpeg")})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"faces", "decision", "reason", "model", "threshold"}
+    assert len(body["faces"]) == 1
+    face = body["faces"][0]
+    assert set(face) == {"box", "score", "label", "detector_confidence"} and len(face["box"]) == 4
+    assert body["decision"] == ("live" if face["score"] >= body["threshold"] else "attack")
+    again = httpx.post(server + "/api/v1/check", json={"image": base64.b64encode(real).decode()})
+    assert again.json()["faces"][0]["score"] == pytest.approx(face["score"])
+    data_url = "data:image/jpeg;base64," + base64.b64encode(real).decode()
+    assert httpx.post(server + "/api/v1/check", json={"image": data_url}).status_code == 200
+
+
+def test_real_and_attack_frames_get_different_decisions(server):
+    real = httpx.post(server + "/api/v1/check", files={"file": ("r.jpg", _frame(SHARED, "real"))}).json()
+    attack = httpx.post(server + "/api/v1/check", files={"file": ("a.jpg", _frame(SHARED, "attack"))}).json()
+    assert real["decision"] == "live" and attack["decision"] == "attack"
+
+
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"files": {"file": ("notes.txt", b"hello, not an image", "text/plain")}}, 415, "not_an_image"),
+        ({"json": {"image": "!!!not base64"}}, 422, "bad_base64"),
+        ({"json": {"picture": "x"}}, 422, "missing_image"),
+        ({"content": b"raw bytes", "headers": {"content-type": "application/octet-stream"}}, 415, None),
+        ({"files": {"other": ("a.jpg", b"x")}}, 422, "missing_file"),
+    ],
+)
+def test_bad_requests_get_json_errors(server, payload, status, code):
+    response = httpx.post(server + "/api/v1/check", **payload)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["message"] and (code is None or error["code"] == code)
+    assert "Traceback" not in response.text
+
+
+def test_limits(server):
+    big = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-F",
+            "file=@-;filename=big.jpg",
+            server + "/api/v1/check",
+        ],
+        input=b"\0" * (50 * 1024 * 1024),
+        capture_output=True,
+    )
+    body, status = big.stdout.rsplit(b"\n", 1)
+    assert status == b"413" and json.loads(body)["error"]["code"] == "too_large"
+    _, huge = cv2.imencode(
+        ".png",
+        cv2.resize(
+            cv2.imdecode(__import__("numpy").frombuffer(_frame(SHARED, "real"), "uint8"), 1), (5000, 100)
+        ),
+    )
+    response = httpx.post(server + "/api/v1/check", files={"file": ("wide.png", huge.tobytes())})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "image_too_large"
+
+
+def test_no_face_is_uncertain_with_a_reason(server):
+    import numpy as np
+
+    _, grey = cv2.imencode(".jpg", np.full((240, 320, 3), 128, np.uint8))
+    body = httpx.post(server + "/api/v1/check", files={"file": ("grey.jpg", grey.tobytes())}).json()
+    assert body["faces"] == [] and body["decision"] == "uncertain" and "no face" in body["reason"]
+
+
+def test_health_docs_and_page(server):
+    assert httpx.get(server + "/healthz").json()["status"] == "ok"
+    spec = httpx.get(server + "/openapi.json").json()
+    assert "/api/v1/check" in spec["paths"]
+    assert httpx.get(server + "/docs").status_code == 200
+    page = httpx.get(server + "/")
+    assert "getUserMedia" in httpx.get(server + "/static/app.js").text and "<canvas" in page.text
+
+
+def test_stream_gives_frame_results_then_one_decision(server):
+    from websockets.sync.client import connect
+
+    frame = _frame(SHARED, "real")
+    messages = []
+    with connect(server.replace("http", "ws") + "/api/v1/stream") as ws:
+        for _ in range(60):
+            ws.send(frame)
+            messages.append(json.loads(ws.recv()))
+            if len(messages) > 1 and messages[-1]["type"] == "frame" and messages[-1]["progress"] >= 1.0:
+                messages.append(json.loads(ws.recv()))
+                break
+        ws.send(json.dumps({"type": "reset"}))
+        assert json.loads(ws.recv())["type"] == "reset"
+    frames = [m for m in messages if m["type"] == "frame"]
+    decisions = [m for m in messages if m["type"] == "decision"]
+    assert all(len(m["faces"]) == 1 for m in frames)
+    assert len(decisions) == 1 and decisions[0]["decision"] == "live" and decisions[0]["frames"] >= 5
+
+
+def test_rate_limit_answers_429(shared):
+    with running_server("--rate-limit", "30") as base:
+        codes = [httpx.post(base + "/api/v1/check", json={"image": "AAAA"}).status_code for _ in range(8)]
+    assert codes[:5] == [415] * 5 and codes[-1] == 429
+
+
+def test_serve_binds_to_localhost_by_default_and_web_does_not_import_tensorflow():
+    from liveness.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1"
+    code = (
+        "import sys, liveness.web.app; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
