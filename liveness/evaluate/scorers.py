@@ -92,8 +92,10 @@ class MiniFASNetScorer:
         height, width = image.shape[:2]
         total = np.zeros((len(faces), 3))
         for session, scale in self.sessions:
-            batch = np.stack([self._crop(image, f, scale, width, height) for f in faces])
-            logits = session.run(None, {session.get_inputs()[0].name: batch})[0]
+            crops = np.stack([self._crop(image, f, scale, width, height) for f in faces])
+            name = session.get_inputs()[0].name
+            # the exported models have a fixed batch of 1
+            logits = np.concatenate([session.run(None, {name: crop[None]})[0] for crop in crops])
             total += _softmax(logits)
         return total[:, 1] / 2.0
 

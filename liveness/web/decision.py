@@ -46,10 +46,11 @@ class Window:
     problems: Counter = field(default_factory=Counter)
     started: float | None = None
     first_good: float | None = None
+    last: float | None = None
 
     def add(self, problem: str | None, score: float | None) -> dict[str, object] | None:
         """Add one frame; returns the final decision once there is one."""
-        now = self.clock()  # type: ignore[operator]
+        now = self.last = self.clock()  # type: ignore[operator]
         self.started = self.started if self.started is not None else now
         if problem is not None or score is None:
             self.problems[problem or "no_face"] += 1
@@ -68,9 +69,10 @@ class Window:
         return None
 
     def progress(self) -> float:
-        if self.first_good is None:
+        """Share of the window filled as of the last frame (1.0 exactly when a decision was due)."""
+        if self.first_good is None or self.last is None:
             return 0.0
-        elapsed = self.clock() - self.first_good  # type: ignore[operator]
+        elapsed = self.last - self.first_good
         return float(min(1.0, elapsed / self.config.seconds, len(self.scores) / self.config.min_frames))
 
     def _decide(self) -> dict[str, object]:
