@@ -59,3 +59,33 @@ def test_phone_rotation_metadata_is_applied(shared, tmp_path, detector):
     frames = list(iter_video(video, skip=4))
     assert all(f.image.shape[:2] == (720, 1080) for f in frames)  # upright again
     assert all(detector.detect(f.image) for f in frames)
+
+
+def test_camera_reader_drops_frames_instead_of_queueing(shared):
+    """A live source read in its own thread: a slow consumer always gets the newest frame."""
+    import time
+
+    from liveness.data.sources import CameraReader
+
+    reader = CameraReader(str(REAL_VIDEO))  # any capture source; a file plays faster than real time
+    indices = []
+    try:
+        for frame in reader.frames():
+            indices.append(frame.index)
+            time.sleep(0.05)  # a slow pipeline
+    finally:
+        reader.close()
+    assert indices == sorted(indices) and len(set(indices)) == len(indices)
+    assert reader.dropped > 0 and len(indices) < 112
+    assert indices[-1] >= 100  # it kept up with the source instead of lagging behind
+
+
+def test_face_box_validation():
+    from liveness.types import Face
+
+    with pytest.raises(ValueError, match="positive size"):
+        Face(0, 0, 0, 5, 0.9)
+    with pytest.raises(ValueError, match="inside the frame"):
+        Face(-1, 0, 5, 5, 0.9)
+    with pytest.raises(ValueError, match="confidence"):
+        Face(0, 0, 5, 5, 1.5)

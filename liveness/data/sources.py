@@ -133,14 +133,14 @@ class CameraReader:
     is busy are dropped instead of queued, so a live view does not lag.
     """
 
-    def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
-        self.capture = cv2.VideoCapture(index)
+    def __init__(self, source: int | str, width: int | None = None, height: int | None = None) -> None:
+        self.capture = cv2.VideoCapture(source)
         if not self.capture.isOpened():
-            raise InputError(f"camera {index} cannot be opened (is one connected, and free?)")
+            raise InputError(f"camera {source} cannot be opened (is one connected, and free?)")
         if width and height:
             self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        self.source = f"camera:{index}"
+        self.source = f"camera:{source}"
         self._frame: np.ndarray | None = None
         self._count = 0
         self._dropped = 0
