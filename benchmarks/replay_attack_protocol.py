@@ -23,13 +23,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from liveness.data.gather import GatherOptions, gather
-from liveness.data.manifest import read_rows
 from liveness.data.sources import read_image
-from liveness.detect import create_detector
 from liveness.engine import LivenessEngine
 from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.harness import Evaluation, evaluate, rethreshold, write_report
+from liveness.evaluate.protocols import frame_samples, gathered
 from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer, lbp_features
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
@@ -57,45 +55,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--every", type=int, default=1, help="use every N-th frame (quick runs)")
     return p.parse_args()
-
-
-def gathered(index: Path, split: str, out: Path, margin: float, every: int) -> Path:
-    """Gather faces of one split once; later runs reuse the manifest."""
-    manifest = out / "manifest.csv"
-    if not manifest.is_file():
-        rows = [r for r in read_rows(index) if r["split"] == split][::every]
-        subset = out.with_suffix(".index.csv")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write_index(subset, rows, index.parent)
-        gather(str(subset), out, create_detector("res10"), GatherOptions(margin=margin, split=split))
-    return manifest
-
-
-def _write_index(path: Path, rows: list[dict[str, str]], root: Path) -> None:
-    import csv
-
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**r, "path": str(root / r["path"])} for r in rows)
-
-
-def frame_samples(
-    index: Path, split: str, manifest: Path, every: int
-) -> tuple[list[EvalSample], list[Face | None]]:
-    """Full frames of a split with the gathered face box of each (None: no face found)."""
-    boxes = {r["source"]: r for r in read_rows(manifest)}
-    samples, faces = [], []
-    for row in [r for r in read_rows(index) if r["split"] == split][::every]:
-        path = (index.parent / row["path"]).as_posix()
-        is_real = row["label"] == "real"
-        attack = "" if is_real else f"{row['attack_medium']}-{row['attack_content']}"
-        samples.append(EvalSample(Path(path), is_real, attack, row["subject"], row["video_id"]))
-        hit = boxes.get(path)
-        faces.append(
-            Face(*(int(hit[k]) for k in "xywh"), confidence=float(hit["confidence"])) if hit else None
-        )
-    return samples, faces
 
 
 def fit_lbp(samples: list[EvalSample], faces: list[Face | None], seed: int) -> LBPSVMScorer:

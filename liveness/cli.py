@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -148,7 +149,24 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="stop after this many epochs without a better validation loss (default: 10)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
-    p.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    p.add_argument(
+        "--augment",
+        choices=("none", "basic", "strong"),
+        default="basic",
+        help="basic: flips, small rotations, zoom, shifts, brightness, contrast (default); strong: "
+        "also colour, gamma, blur, noise and JPEG jitter",
+    )
+    p.add_argument(
+        "--no-augment", dest="augment", action="store_const", const="none", help="the same as --augment none"
+    )
+    p.add_argument(
+        "--synthetic-attacks",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="turn this share of real faces per batch into simulated prints and screen replays, "
+        "labelled as attacks (default: 0, off)",
+    )
     p.set_defaults(run=_run_train)
 
 
@@ -188,6 +206,14 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     )
     shown.add_argument("--display", dest="display", action="store_true", help="force the window")
     p.add_argument("--max-frames", type=_positive_int, help="stop after this many frames")
+    p.add_argument(
+        "--smooth",
+        type=int,
+        default=30,
+        metavar="N",
+        help="label each face by its mean log-odds over its last N frames (default: 30; 0 or 1: "
+        "every frame on its own); JSON lines carry both scores",
+    )
     _add_detector_args(p)
     p.set_defaults(run=_run_demo)
 
@@ -336,7 +362,8 @@ def _run_train(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         patience=args.patience,
         seed=args.seed,
-        augment=not args.no_augment,
+        augment=args.augment,
+        synthetic_attacks=args.synthetic_attacks,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})
@@ -371,6 +398,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         display=args.display,
         json_out=args.json,
         max_frames=args.max_frames,
+        smooth=args.smooth,
     )
     summary = run_demo(engine, options)
     log.info(
@@ -425,8 +453,6 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    import os
-
     import uvicorn
 
     from liveness.web.settings import Settings
@@ -485,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.warning("interrupted")
         return 130
+    except BrokenPipeError:  # e.g. `liveness demo --json | head`: the reader has gone, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

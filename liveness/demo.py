@@ -23,6 +23,7 @@ import numpy as np
 from liveness.data.sources import CameraReader, Frame, iter_video, open_video
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
+from liveness.temporal import FaceTracker
 from liveness.types import Verdict
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class DemoOptions:
     display: bool | None = None
     json_out: str | None = None
     max_frames: int | None = None
+    smooth: int = 30
 
 
 @dataclass
@@ -67,19 +69,21 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     sink = _json_sink(options.json_out)
     summary = DemoSummary()
     meter = FpsMeter()
+    tracker = FaceTracker(window=options.smooth) if options.smooth > 1 else None
     started = time.perf_counter()
     try:
         for frame in frames:
             if options.max_frames is not None and summary.frames >= options.max_frames:
                 break
             verdicts = engine.analyse(frame.image)
+            tracks = tracker.update(verdicts) if tracker else []
             rate = meter.tick()
             summary.frames += 1
             summary.frames_with_face += bool(verdicts)
             if sink:
-                _write_json(sink, frame, verdicts, engine.threshold)
+                _write_json(sink, frame, verdicts, tracks, engine.threshold)
             if options.output or display:
-                annotated = annotate(frame.image, verdicts, rate)
+                annotated = annotate(frame.image, verdicts, rate, [s for _, s in tracks], engine.threshold)
                 if options.output:
                     writer = writer or _open_writer(options.output, annotated, fps_hint)
                     writer.write(annotated)
@@ -116,8 +120,13 @@ def _json_sink(target: str | None) -> IO[str] | None:
     return open(target, "w", encoding="utf-8")
 
 
-def _write_json(sink: IO[str], frame: Frame, verdicts: list[Verdict], threshold: float) -> None:
-    record = {"frame": frame.index, "threshold": threshold, "faces": [v.to_dict() for v in verdicts]}
+def _write_json(
+    sink: IO[str], frame: Frame, verdicts: list[Verdict], tracks: list[tuple[int, float]], threshold: float
+) -> None:
+    faces = [v.to_dict() for v in verdicts]
+    for face, (track, smoothed) in zip(faces, tracks, strict=False):
+        face.update(track=track, video_score=round(smoothed, 6))
+    record = {"frame": frame.index, "threshold": threshold, "faces": faces}
     sink.write(json.dumps(record) + "\n")
     sink.flush()
 
@@ -138,16 +147,30 @@ def _show(image: np.ndarray) -> bool:
     return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
 
 
-def annotate(image: np.ndarray, verdicts: list[Verdict], fps: float | None = None) -> np.ndarray:
-    """A copy of the frame with each face's box, label and real-probability drawn."""
+def annotate(
+    image: np.ndarray,
+    verdicts: list[Verdict],
+    fps: float | None = None,
+    smoothed: list[float] | None = None,
+    threshold: float = 0.5,
+) -> np.ndarray:
+    """A copy of the frame with each face's box, label and real-probability drawn.
+
+    With `smoothed` (the face's score averaged over recent frames) the colour
+    and label follow the smoothed score, and the frame's own score is shown beside it.
+    """
     out = image.copy()
     scale = max(0.5, min(out.shape[:2]) / 700.0)
     thick = max(1, round(2 * scale))
-    for v in verdicts:
+    for i, v in enumerate(verdicts):
         f = v.face
-        color = GREEN if v.label == "real" else RED
+        if smoothed and i < len(smoothed):
+            label = "real" if smoothed[i] >= threshold else "spoof"
+            text = f"{label} {smoothed[i]:.2f} (frame {v.score:.2f})"
+        else:
+            label, text = v.label, f"{v.label} {v.score:.2f}"
+        color = GREEN if label == "real" else RED
         cv2.rectangle(out, (f.x, f.y), (f.x + f.w, f.y + f.h), color, thick)
-        text = f"{v.label} {v.score:.2f}"
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
         top = max(0, f.y - th - 8)
         cv2.rectangle(out, (f.x, top), (f.x + tw + 6, top + th + 8), color, -1)

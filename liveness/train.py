@@ -50,13 +50,18 @@ class TrainConfig:
     patience: int = 10
     seed: int = 42
     crop_scale: float | None = None
-    augment: bool = True
+    augment: str = "basic"
+    synthetic_attacks: float = 0.0
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("--epochs and --batch-size must be at least 1")
+        if self.augment not in ("none", "basic", "strong"):
+            raise ConfigError(f"--augment must be none, basic or strong, got {self.augment!r}")
+        if not 0.0 <= self.synthetic_attacks < 1.0:
+            raise ConfigError(f"--synthetic-attacks must be in [0, 1), got {self.synthetic_attacks}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
         if not self.model.endswith(".keras"):
@@ -98,7 +103,8 @@ def train(config: TrainConfig) -> TrainResult:
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = _fit(model, images, labels, train_rows, val_rows, config)
+    classes = (class_names.index(real_class), _attack_index(class_names, real_class))
+    history = _fit(model, images, labels, train_rows, val_rows, config, classes)
     probabilities = model.predict(images[val_rows], batch_size=256, verbose=0)
     real_scores = probabilities[:, class_names.index(real_class)]
     is_real = labels[val_rows] == class_names.index(real_class)
@@ -125,15 +131,24 @@ def _fit(
     train_rows: list[int],
     val_rows: list[int],
     config: TrainConfig,
+    classes: tuple[int, int],
 ) -> dict[str, list[float]]:
     import keras
     import tensorflow as tf
 
-    augment = _augmenter(config.seed) if config.augment else None
+    from liveness import augment as aug
+
+    geometric = _augmenter(config.seed) if config.augment != "none" else None
 
     def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(x, tf.float32)
-        return (augment(x, training=True) if augment else x), y
+        if geometric is not None:
+            x = geometric(x, training=True)
+        if config.synthetic_attacks:
+            x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
+        if config.augment == "strong":
+            x = aug.photometric(x)
+        return x, y
 
     train_ds = (
         tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows]))
@@ -177,6 +192,11 @@ def _augmenter(seed: int) -> Any:
         ],
         name="augment",
     )
+
+
+def _attack_index(class_names: list[str], real_class: str) -> int:
+    """The class synthetic attacks are labelled with: the first one that is not 'real'."""
+    return next(i for i, name in enumerate(class_names) if name != real_class)
 
 
 def _class_weights(labels: np.ndarray) -> dict[int, float]:

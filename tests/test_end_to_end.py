@@ -17,6 +17,7 @@ def _check_demo_output(out_json, out_video, frames_expected: int) -> list[dict]:
         for face in rec["faces"]:
             assert len(face["box"]) == 4 and 0.0 <= face["score"] <= 1.0
             assert face["label"] in ("real", "spoof")
+            assert face["track"] == 0 and 0.0 <= face["video_score"] <= 1.0  # one person, one track
     capture = cv2.VideoCapture(str(out_video))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == frames_expected
     capture.release()

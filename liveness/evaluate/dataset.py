@@ -79,14 +79,14 @@ def _sample(root: Path, row: dict[str, str]) -> EvalSample:
     return EvalSample(
         path=root / row["path"],
         is_real=is_real,
-        attack="" if is_real else _attack_of(row),
+        attack="" if is_real else attack_of(row),
         subject=row.get("subject", ""),
         video_id=row.get("video_id", ""),
         box=_box_in_crop(row),
     )
 
 
-def _attack_of(row: dict[str, str]) -> str:
+def attack_of(row: dict[str, str]) -> str:
     """The PAI species: `attack`, else `attack_medium-attack_content`, else 'attack'."""
     attack = row.get("attack", "").strip().lower()
     if attack not in NO_ATTACK:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Cross-dataset protocol: train on Replay-Attack `train`, fix the threshold on Replay-Attack
+`devel`, score NUAA unchanged (another lab, camera and population).
+
+Writes its resolved configuration, the trained model, per-set reports and a
+summary into --out; prints one table. Selecting methods on these NUAA numbers
+makes NUAA a development set for generalisation, not a clean test: say so
+when reporting.
+
+    python benchmarks/cross_dataset.py --arch fasnet --input-size 80 --margin 1.6 \\
+        --augment strong --synthetic-attacks 0.3 --out runs/cross/fasnet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from liveness.engine import LivenessEngine
+from liveness.evaluate.harness import evaluate, rethreshold, write_report
+from liveness.evaluate.protocols import frame_samples, gathered
+from liveness.evaluate.scorers import EngineScorer, MiniFASNetScorer
+from liveness.logs import setup_logging
+from liveness.train import TrainConfig, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    shared = Path(os.environ.get("LIVENESS_SHARED_DIR", REPO.parent / "shared"))
+    p.add_argument("--shared", type=Path, default=shared)
+    p.add_argument("--work", type=Path, default=Path("/tmp/liveness-cross"), help="gathered faces (reused)")
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "cross")
+    p.add_argument("--arch", default="fasnet")
+    p.add_argument("--input-size", type=int, default=80)
+    p.add_argument("--margin", type=float, default=1.6, help="context around the face box")
+    p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
+    p.add_argument("--synthetic-attacks", type=float, default=0.3)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--patience", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--model", type=Path, help="score this model instead of training one")
+    p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
+    return p.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    setup_logging(0)
+    started = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "config.json").write_text(json.dumps({"argv": sys.argv, **vars(args)}, indent=2, default=str))
+    ra = args.shared / "data" / "replay-attack" / "index.csv"
+    nuaa = args.shared / "data" / "nuaa" / "index.csv"
+    crops = args.work / f"margin{args.margin:g}"
+    train_manifest = gathered(ra, "train", crops / "ra_train", args.margin)
+    devel_manifest = gathered(ra, "devel", crops / "ra_devel", args.margin)
+    nuaa_manifest = gathered(nuaa, None, crops / "nuaa", args.margin)
+    model = (
+        args.model
+        or train(
+            TrainConfig(
+                dataset=str(train_manifest),
+                model=str(args.out / f"{args.arch}.keras"),
+                plot=str(args.out / "plot.png"),
+                architecture=args.arch,
+                input_size=args.input_size,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                learning_rate=args.lr,
+                patience=args.patience,
+                seed=args.seed,
+                augment=args.augment,
+                synthetic_attacks=args.synthetic_attacks,
+            )
+        ).model_path
+    )
+    scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
+    if args.reference and (args.shared / "models" / "minifasnet").is_dir():
+        scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
+    summary = {}
+    devel = frame_samples(ra, "devel", devel_manifest)
+    test = frame_samples(nuaa, None, nuaa_manifest)
+    for scorer in scorers:
+        dev = evaluate(scorer, devel[0], faces=devel[1])
+        fixed = rethreshold(dev, dev.frame_level["eer_threshold"], "EER on Replay-Attack devel")
+        cross = evaluate(
+            scorer,
+            test[0],
+            faces=test[1],
+            threshold=fixed.threshold,
+            threshold_source="EER on Replay-Attack devel, applied unchanged",
+        )
+        write_report(args.out / scorer.name / "ra_devel", fixed, vars(args))
+        write_report(args.out / scorer.name / "nuaa", cross, vars(args))
+        summary[scorer.name] = {
+            "ra_devel": {"frame": fixed.frame_level, "video": fixed.video_level},
+            "nuaa": {"frame": cross.frame_level},
+        }
+        print(line(scorer.name, fixed.frame_level, fixed.video_level, cross.frame_level))
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"done in {time.time() - started:.0f} s -> {args.out}")
+    return 0
+
+
+def line(name: str, dev: dict, dev_video: dict | None, nuaa: dict) -> str:
+    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    video = dev_video or {}
+    return (
+        f"{name}: RA devel AUC {dev['auc']:.3f} EER {pct(dev['eer'])} video ACER {pct(video.get('acer'))} "
+        f"worst species {pct(video.get('apcer'))} | NUAA AUC {nuaa['auc']:.3f} HTER {pct(nuaa['hter'])} "
+        f"APCER {pct(nuaa['apcer_pooled'])} BPCER {pct(nuaa['bpcer'])} FTD {nuaa['failures_to_detect']}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

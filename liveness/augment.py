@@ -1,0 +1,104 @@
+"""Training-time image augmentation in TensorFlow ops (runs inside `tf.data`).
+
+Two kinds. Photometric and geometric jitter (colour, gamma, blur, noise,
+JPEG re-compression) makes the model indifferent to a particular camera.
+Synthetic attacks turn real faces into simulated recaptures (print:
+reduced gamut and halftone dots; screen: moiré, gamma, glare and a pixel
+grid) and label them as attacks, so the network learns recapture artefacts
+rather than the rooms and people of one dataset.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+
+def _uniform(shape, low: float, high: float) -> tf.Tensor:
+    return tf.random.uniform(shape, low, high)
+
+
+def _grid(size: int) -> tuple[tf.Tensor, tf.Tensor]:
+    coords = tf.range(size, dtype=tf.float32)
+    return tf.meshgrid(coords, coords)  # xs, ys: (size, size)
+
+
+def photometric(images: tf.Tensor) -> tf.Tensor:
+    """Per-image colour, gamma, blur, noise and JPEG jitter on a 0-255 float batch."""
+    n = tf.shape(images)[0]
+    x = images / 255.0
+    gain = _uniform([n, 1, 1, 3], 0.85, 1.15)  # white balance
+    x = tf.clip_by_value(x * gain * _uniform([n, 1, 1, 1], 0.7, 1.3), 0.0, 1.0)  # exposure
+    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+    x = tf.clip_by_value(mean + (x - mean) * _uniform([n, 1, 1, 1], 0.7, 1.3), 0.0, 1.0)  # contrast
+    grey = tf.reduce_mean(x, axis=3, keepdims=True)
+    x = grey + (x - grey) * _uniform([n, 1, 1, 1], 0.6, 1.4)  # saturation
+    x = tf.clip_by_value(x, 0.0, 1.0) ** _uniform([n, 1, 1, 1], 0.75, 1.35)  # gamma
+    blur = tf.nn.avg_pool2d(x, 3, 1, "SAME")
+    x = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.25, blur, x)
+    x = x + tf.random.normal(tf.shape(x)) * _uniform([n, 1, 1, 1], 0.0, 0.03)
+    x = tf.clip_by_value(x, 0.0, 1.0)
+    return jpeg(x * 255.0, probability=0.4)
+
+
+def jpeg(images: tf.Tensor, probability: float) -> tf.Tensor:
+    """Re-compress a random share of the batch as JPEG at quality 30-90."""
+
+    def one(image: tf.Tensor) -> tf.Tensor:
+        quality = tf.random.uniform([], 30, 90, dtype=tf.int32)
+        encoded = tf.image.adjust_jpeg_quality(tf.cast(image, tf.uint8), quality)
+        keep = tf.random.uniform([]) >= probability
+        return tf.where(keep, image, tf.cast(encoded, tf.float32))
+
+    return tf.map_fn(one, images, fn_output_signature=tf.float32)
+
+
+def _stripes(size: int, n: tf.Tensor, freq: tf.Tensor, phase: tf.Tensor) -> tf.Tensor:
+    """cos(2 pi f (x cos a + y sin a) + phase) for a random angle per image: (n, size, size, 1)."""
+    xs, ys = _grid(size)
+    angle = _uniform([n, 1, 1], 0.0, math.pi)
+    along = xs[None] * tf.cos(angle) + ys[None] * tf.sin(angle)
+    return tf.cos(2.0 * math.pi * freq[:, None, None] * along + phase[:, None, None])[..., None]
+
+
+def print_attack(images: tf.Tensor) -> tf.Tensor:
+    """A printed photo: washed-out gamut, paper tint, halftone dots, slight defocus."""
+    n, size = tf.shape(images)[0], images.shape[1]
+    x = images / 255.0
+    mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+    x = mean + (x - mean) * _uniform([n, 1, 1, 1], 0.55, 0.9)
+    x = x * (1.0 - _uniform([n, 1, 1, 1], 0.05, 0.2)) + _uniform([n, 1, 1, 3], 0.05, 0.2)  # paper
+    freq = _uniform([n], 0.2, 0.45)
+    dots = _stripes(size, n, freq, tf.zeros([n])) * _stripes(size, n, freq, _uniform([n], 0.0, 3.0))
+    x = x * (1.0 - _uniform([n, 1, 1, 1], 0.03, 0.15) * (1.0 - dots) / 2.0)
+    x = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, tf.nn.avg_pool2d(x, 3, 1, "SAME"), x)
+    return tf.clip_by_value(x, 0.0, 1.0) * 255.0
+
+
+def screen_attack(images: tf.Tensor) -> tf.Tensor:
+    """A phone or tablet replay: moiré, display gamma, glare and an RGB pixel grid."""
+    n, size = tf.shape(images)[0], images.shape[1]
+    x = tf.clip_by_value(images / 255.0, 0.0, 1.0) ** _uniform([n, 1, 1, 1], 0.7, 1.4)
+    moire = _stripes(size, n, _uniform([n], 0.03, 0.2), _uniform([n], 0.0, 6.3))
+    x = x + moire * _uniform([n, 1, 1, 3], 0.02, 0.08)
+    xs, ys = _grid(size)
+    cx, cy = _uniform([n, 1, 1], 0, size), _uniform([n, 1, 1], 0, size)
+    spread = _uniform([n, 1, 1], 0.1, 0.4) * size
+    glare = tf.exp(-((xs[None] - cx) ** 2 + (ys[None] - cy) ** 2) / (2.0 * spread**2))
+    x = x + glare[..., None] * _uniform([n, 1, 1, 1], 0.0, 0.35)
+    columns = tf.one_hot(tf.cast(xs, tf.int32) % 3, 3)  # (size, size, 3): R, G, B sub-pixels
+    x = x * (1.0 - _uniform([n, 1, 1, 1], 0.0, 0.12) * (1.0 - columns[None]))
+    return tf.clip_by_value(x, 0.0, 1.0) * 255.0
+
+
+def synthesise_attacks(
+    images: tf.Tensor, labels: tf.Tensor, real_index: int, attack_index: int, rate: float
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Replace a share `rate` of the real faces in a batch by simulated prints or replays."""
+    n = tf.shape(images)[0]
+    fake = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, print_attack(images), screen_attack(images))
+    chosen = tf.logical_and(tf.equal(labels, real_index), _uniform([n], 0, 1) < rate)
+    images = tf.where(chosen[:, None, None, None], fake, images)
+    labels = tf.where(chosen, tf.cast(attack_index, labels.dtype), labels)
+    return images, labels
