@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from liveness.augment import photometric, print_attack, screen_attack, synthesise_attacks  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def faces():
+    rng = np.random.default_rng(0)
+    base = np.linspace(40, 220, 48, dtype=np.float32)
+    images = np.stack([np.stack([np.add.outer(base, base) / 2] * 3, axis=-1)] * 4)
+    return tf.constant(images + rng.normal(0, 2, images.shape).astype(np.float32))
+
+
+@pytest.mark.parametrize("transform", [photometric, print_attack, screen_attack])
+def test_transforms_keep_shape_and_range_and_change_pixels(faces, transform):
+    out = transform(faces).numpy()
+    assert out.shape == faces.shape
+    assert out.min() >= 0.0 and out.max() <= 255.0
+    assert np.abs(out - faces.numpy()).mean() > 1.0
+
+
+def test_print_attack_reduces_contrast(faces):
+    assert print_attack(faces).numpy().std() < faces.numpy().std()
+
+
+def test_only_real_faces_become_attacks(faces):
+    labels = tf.constant([1, 0, 1, 0])
+    images, new = synthesise_attacks(faces, labels, real_index=1, attack_index=0, rate=0.999)
+    assert new.numpy().tolist() == [0, 0, 0, 0]
+    np.testing.assert_array_equal(images.numpy()[[1, 3]], faces.numpy()[[1, 3]])
+    assert not np.allclose(images.numpy()[0], faces.numpy()[0])
+    _, unchanged = synthesise_attacks(faces, labels, 1, 0, rate=0.0)
+    assert unchanged.numpy().tolist() == [1, 0, 1, 0]
+
+
+def test_fasnet_trains_with_strong_augmentation_and_synthetic_attacks(gathered, tmp_path):
+    from liveness.cards import ModelCard, card_path_for
+    from liveness.train import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=str(gathered),
+        model=str(tmp_path / "f.keras"),
+        plot=None,
+        architecture="fasnet",
+        input_size=64,
+        epochs=1,
+        batch_size=32,
+        augment="strong",
+        synthetic_attacks=0.3,
+    )
+    result = train(config)
+    card = ModelCard.load(card_path_for(result.model_path))
+    assert card.architecture == "fasnet" and card.input_size == 64
+    assert card.training_data["config"]["synthetic_attacks"] == 0.3
+    assert result.model_path.with_suffix(".tflite").stat().st_size < 5_000_000
