@@ -41,6 +41,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--margin", type=float, default=1.6, help="context around the face box")
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--synthetic-attacks", type=float, default=0.3)
+    p.add_argument("--degrade-reals", type=float, default=0.0)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=64)
@@ -60,7 +61,8 @@ def main() -> int:
     ra = args.shared / "data" / "replay-attack" / "index.csv"
     nuaa = args.shared / "data" / "nuaa" / "index.csv"
     crops = args.work / f"margin{args.margin:g}"
-    train_manifest = gathered(ra, "train", crops / "ra_train", args.margin)
+    # boxes do not depend on the margin, so --model runs reuse any gathered folder
+    train_manifest = None if args.model else gathered(ra, "train", crops / "ra_train", args.margin)
     devel_manifest = gathered(ra, "devel", crops / "ra_devel", args.margin)
     nuaa_manifest = gathered(nuaa, None, crops / "nuaa", args.margin)
     model = (
@@ -79,6 +81,7 @@ def main() -> int:
                 seed=args.seed,
                 augment=args.augment,
                 synthetic_attacks=args.synthetic_attacks,
+                degrade_reals=args.degrade_reals,
             )
         ).model_path
     )

@@ -63,7 +63,11 @@ def _stripes(size: int, n: tf.Tensor, freq: tf.Tensor, phase: tf.Tensor) -> tf.T
 
 
 def print_attack(images: tf.Tensor) -> tf.Tensor:
-    """A printed photo: washed-out gamut, paper tint, halftone dots, slight defocus."""
+    """A printed photo: washed-out gamut, paper tint, halftone dots.
+
+    No blur here on purpose: blur would teach "soft image = attack", and real
+    faces from a cheap webcam are soft too.
+    """
     n, size = tf.shape(images)[0], images.shape[1]
     x = images / 255.0
     mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
@@ -72,7 +76,6 @@ def print_attack(images: tf.Tensor) -> tf.Tensor:
     freq = _uniform([n], 0.2, 0.45)
     dots = _stripes(size, n, freq, tf.zeros([n])) * _stripes(size, n, freq, _uniform([n], 0.0, 3.0))
     x = x * (1.0 - _uniform([n, 1, 1, 1], 0.03, 0.15) * (1.0 - dots) / 2.0)
-    x = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, tf.nn.avg_pool2d(x, 3, 1, "SAME"), x)
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
@@ -102,3 +105,23 @@ def synthesise_attacks(
     images = tf.where(chosen[:, None, None, None], fake, images)
     labels = tf.where(chosen, tf.cast(attack_index, labels.dtype), labels)
     return images, labels
+
+
+def degrade(images: tf.Tensor) -> tf.Tensor:
+    """A worse camera: lost resolution (down- and up-scaling), sensor noise and JPEG."""
+    size = images.shape[1]
+    small = int(size * float(tf.random.uniform([], 0.3, 0.7)))
+    x = tf.image.resize(tf.image.resize(images, [small, small]), [size, size])
+    x = x + tf.random.normal(tf.shape(x)) * tf.random.uniform([], 0.0, 6.0)
+    return jpeg(tf.clip_by_value(x, 0.0, 255.0), probability=0.7)
+
+
+def degrade_reals(images: tf.Tensor, labels: tf.Tensor, real_index: int, rate: float) -> tf.Tensor:
+    """Degrade a share of the real faces only, so low image quality stops meaning 'attack'.
+
+    Recaptured attacks are softer than live faces of the same camera; without
+    this, a model learns sharpness and rejects every real face from a worse camera.
+    """
+    n = tf.shape(images)[0]
+    chosen = tf.logical_and(tf.equal(labels, real_index), _uniform([n], 0, 1) < rate)
+    return tf.where(chosen[:, None, None, None], degrade(images), images)
