@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from liveness.data.sources import read_image
+from liveness.evaluate.scorers import (
+    LBP_SETTINGS,
+    LBPSVMScorer,
+    MiniFASNetScorer,
+    lbp_features,
+    silent_face_box,
+)
+from liveness.types import Face
+
+
+def test_silent_face_box_scales_shrinks_and_stays_inside():
+    assert silent_face_box((100, 100, 40, 40), 2.0, 400, 400) == (80, 80, 80, 80)
+    x, y, w, h = silent_face_box((0, 0, 40, 50), 2.7, 400, 400)  # at the corner: shifted inside
+    assert (x, y) == (0, 0) and (w, h) == (108, 135)
+    x, y, w, h = silent_face_box((50, 20, 100, 100), 4.0, 320, 240)  # too big: the scale shrinks
+    assert h <= 239 and w == h and y >= 0 and x + w <= 319
+
+
+def test_lbp_features_are_normalised_histograms():
+    rng = np.random.default_rng(0)
+    face = rng.integers(0, 255, (90, 70, 3), dtype=np.uint8)
+    feats = lbp_features(face)
+    expected = sum((p + 2) * g * g for p, _, g in LBP_SETTINGS)
+    assert feats.shape == (expected,)
+    assert np.isclose(feats.sum(), sum(g * g for *_, g in LBP_SETTINGS))
+
+
+def _devel_faces(shared, detector, kind: str, n: int):
+    folders = sorted((shared / "data" / "replay-attack" / "devel").glob(f"devel__{kind}*"))[:n]
+    out = []
+    for folder in folders:
+        image = read_image(folder / "frame_00000.jpg")
+        out.append((image, detector.detect(image)[0]))
+    return out
+
+
+def test_minifasnet_reference_scores_real_above_attacks(shared, detector):
+    folder = shared / "models" / "minifasnet"
+    if not folder.is_dir():
+        pytest.skip("the MiniFASNet reference is optional")
+    pytest.importorskip("onnxruntime")
+    scorer = MiniFASNetScorer(folder)
+    real = [scorer.score(img, [f])[0] for img, f in _devel_faces(shared, detector, "real", 6)]
+    fake = [
+        scorer.score(img, [f])[0]
+        for img, f in _devel_faces(shared, detector, "attack__hand__attack_print", 6)
+    ]
+    assert all(0.0 <= s <= 1.0 for s in real + fake)
+    assert np.mean(real) > np.mean(fake)
+    image, face = _devel_faces(shared, detector, "real", 1)[0]
+    assert scorer.score(image, [face, face]).shape == (2,)
+
+
+def test_lbp_svm_learns_and_scores(shared, detector):
+    train = _devel_faces(shared, detector, "real", 12) + _devel_faces(shared, detector, "attack__fixed", 12)
+    feats = np.stack([lbp_features(img[f.y : f.y + f.h, f.x : f.x + f.w]) for img, f in train])
+    scorer = LBPSVMScorer().fit(feats, np.array([1] * 12 + [0] * 12))
+    image, face = train[0]
+    score = scorer.score(image, [face, Face(0, 0, 40, 40, 1.0)])
+    assert score.shape == (2,) and 0.0 <= score.min() <= score.max() <= 1.0
