@@ -24,6 +24,24 @@ def _check_demo_output(out_json, out_video, frames_expected: int) -> list[dict]:
     return lines
 
 
+def _demo_headless(tmp_path, video, frames: int, *model_args: str) -> None:
+    """`demo.py` on a video, headless, writing an annotated video and JSON lines; checks both."""
+    out_json, out_video = tmp_path / "frames.jsonl", tmp_path / "annotated.mp4"
+    done = run_cli(
+        "demo.py",
+        *model_args,
+        "--input",
+        str(video),
+        "--no-display",
+        "--output",
+        str(out_video),
+        "--json",
+        str(out_json),
+    )
+    assert done.returncode == 0, done.stderr
+    _check_demo_output(out_json, out_video, frames)
+
+
 def test_gather_train_demo_with_the_tutorial_scripts(shared, tmp_path):
     for video, label in ((REAL_VIDEO, "real"), (FAKE_VIDEO, "fake")):
         done = run_cli(
@@ -59,38 +77,10 @@ def test_gather_train_demo_with_the_tutorial_scripts(shared, tmp_path):
     assert model.is_file() and le.is_file() and plot.stat().st_size > 10_000
     assert model.with_suffix(".tflite").is_file()
     assert json.loads(le.read_text()) == {"classes": ["fake", "real"]}
-    out_json, out_video = tmp_path / "frames.jsonl", tmp_path / "annotated.mp4"
-    done = run_cli(
-        "demo.py",
-        "--model",
-        str(model),
-        "--le",
-        str(le),
-        "--input",
-        str(FAKE_VIDEO),
-        "--no-display",
-        "--output",
-        str(out_video),
-        "--json",
-        str(out_json),
-    )
-    assert done.returncode == 0, done.stderr
-    _check_demo_output(out_json, out_video, 77)
+    _demo_headless(tmp_path, FAKE_VIDEO, 77, "--model", str(model), "--le", str(le))
 
 
 def test_demo_runs_on_the_shipped_model_without_training(shared, tmp_path):
-    out_json, out_video = tmp_path / "frames.jsonl", tmp_path / "annotated.mp4"
-    done = run_cli(
-        "demo.py",
-        "--input",
-        str(REAL_VIDEO),
-        "--no-display",
-        "--output",
-        str(out_video),
-        "--json",
-        str(out_json),
-    )
-    assert done.returncode == 0, done.stderr
-    _check_demo_output(out_json, out_video, 112)
+    _demo_headless(tmp_path, REAL_VIDEO, 112)
     done = run_cli("demo", "--input", str(REAL_VIDEO), "--no-display", "--json", "--max-frames", "5")
     assert [len(json.loads(line)["faces"]) for line in done.stdout.splitlines()] == [1] * 5
