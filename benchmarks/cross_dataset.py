@@ -48,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--model", type=Path, help="score this model instead of training one")
+    p.add_argument(
+        "--direction",
+        choices=("ra2nuaa", "nuaa2ra"),
+        default="ra2nuaa",
+        help="ra2nuaa: train on Replay-Attack, test NUAA (default); nuaa2ra: the reverse",
+    )
     p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
     return p.parse_args()
 
@@ -62,29 +68,13 @@ def main() -> int:
     nuaa = args.shared / "data" / "nuaa" / "index.csv"
     crops = args.work / f"margin{args.margin:g}"
     # boxes do not depend on the margin, so --model runs reuse any gathered folder
-    train_manifest = None if args.model else gathered(ra, "train", crops / "ra_train", args.margin)
+    needs_ra_train = not args.model and args.direction == "ra2nuaa"
+    train_manifest = gathered(ra, "train", crops / "ra_train", args.margin) if needs_ra_train else None
     devel_manifest = gathered(ra, "devel", crops / "ra_devel", args.margin)
     nuaa_manifest = gathered(nuaa, None, crops / "nuaa", args.margin)
-    model = (
-        args.model
-        or train(
-            TrainConfig(
-                dataset=str(train_manifest),
-                model=str(args.out / f"{args.arch}.keras"),
-                plot=str(args.out / "plot.png"),
-                architecture=args.arch,
-                input_size=args.input_size,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                learning_rate=args.lr,
-                patience=args.patience,
-                seed=args.seed,
-                augment=args.augment,
-                synthetic_attacks=args.synthetic_attacks,
-                degrade_reals=args.degrade_reals,
-            )
-        ).model_path
-    )
+    if args.direction == "nuaa2ra":
+        return nuaa_to_ra(args, nuaa_manifest, ra, devel_manifest, started)
+    model = args.model or _train(args, [str(train_manifest)])
     scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
         scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
@@ -109,6 +99,54 @@ def main() -> int:
         }
         print(line(scorer.name, fixed.frame_level, fixed.video_level, cross.frame_level))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"done in {time.time() - started:.0f} s -> {args.out}")
+    return 0
+
+
+def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
+    config = TrainConfig(
+        dataset=datasets,
+        model=str(args.out / f"{args.arch}.keras"),
+        plot=str(args.out / "plot.png"),
+        architecture=args.arch,
+        input_size=args.input_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        patience=args.patience,
+        seed=args.seed,
+        augment=args.augment,
+        synthetic_attacks=args.synthetic_attacks,
+        degrade_reals=args.degrade_reals,
+    )
+    return train(config).model_path
+
+
+def nuaa_to_ra(
+    args: argparse.Namespace, nuaa_manifest: Path, ra: Path, devel_manifest: Path, started: float
+) -> int:
+    """The other direction: train on NUAA (threshold: EER on held-out NUAA subjects), score Replay-Attack
+    devel unchanged."""
+    model = args.model or _train(args, [str(nuaa_manifest)])
+    scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
+    samples, faces = frame_samples(ra, "devel", devel_manifest)
+    result = evaluate(
+        scorer, samples, faces=faces, threshold_source="the model card: EER on held-out NUAA subjects"
+    )
+    write_report(args.out / scorer.name / "ra_devel", result, vars(args))
+    f, v = result.frame_level, result.video_level or {}
+    pct = lambda x: "n/a" if x is None else f"{100 * x:.1f}%"  # noqa: E731
+    print(
+        f"{scorer.name} trained on NUAA: Replay-Attack devel AUC {f['auc']:.3f} HTER {pct(f['hter'])} "
+        f"APCER {pct(f['apcer_pooled'])} BPCER {pct(f['bpcer'])} | video AUC {v.get('auc') or 0:.3f} "
+        f"HTER {pct(v.get('hter'))}"
+    )
+    (args.out / "summary.json").write_text(
+        json.dumps(
+            {scorer.name: {"ra_devel": {"frame": result.frame_level, "video": result.video_level}}}, indent=2
+        )
+        + "\n"
+    )
     print(f"done in {time.time() - started:.0f} s -> {args.out}")
     return 0
 

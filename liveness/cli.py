@@ -121,8 +121,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dataset",
         required=True,
+        nargs="+",
         help="folder with class subfolders (real/, fake/ or spoof/), or a manifest CSV "
-        "with columns path,label[,subject,video_id]",
+        "with columns path,label[,subject,video_id]; several datasets are trained on together",
     )
     p.add_argument(
         "--model", "-m", default="liveness.keras", help="output model file, .keras (default: liveness.keras)"

@@ -21,7 +21,7 @@ import numpy as np
 
 from liveness import __version__
 from liveness.cards import ModelCard, card_path_for, real_class_of, sha256_of, write_label_names
-from liveness.data.datasets import Sample, load_images, load_samples, split_samples
+from liveness.data.datasets import Sample, load_images, load_many, split_samples
 from liveness.errors import ConfigError, DatasetError
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 
@@ -37,7 +37,7 @@ DATA_TERMS = (
 class TrainConfig:
     """Everything that decides a training run; written into the model card."""
 
-    dataset: str
+    dataset: str | list[str]
     model: str = "liveness.keras"
     le: str | None = None
     plot: str | None = "plot.png"
@@ -85,7 +85,8 @@ def train(config: TrainConfig) -> TrainResult:
     from liveness.models import build_model
 
     keras.utils.set_random_seed(config.seed)
-    samples = load_samples(config.dataset)
+    datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
+    samples = load_many(datasets)
     class_names = sorted({s.label for s in samples})
     real_class = real_class_of(class_names)
     split = split_samples(samples, config.val_fraction, config.seed)

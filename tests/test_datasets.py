@@ -84,3 +84,14 @@ def test_load_images_skips_corrupt_files(tmp_path, caplog):
     images, kept = load_images(samples, 16)
     assert images.shape == (4, 16, 16, 3) and len(kept) == 4
     assert "bad.png" in caplog.text
+
+
+def test_several_datasets_train_together_without_id_collisions(tmp_path):
+    from liveness.data.datasets import load_many
+
+    one = _folder(tmp_path / "a", {"real": 2, "fake": 2})
+    two = _folder(tmp_path / "b", {"real": 1, "spoof": 1})
+    samples = load_many([one, two])
+    assert len(samples) == 6
+    assert sorted({s.label for s in samples}) == ["real", "spoof"]
+    assert len({s.subject for s in samples}) == 1  # no subjects known: nothing invented

@@ -8,6 +8,7 @@ folder with one `manifest.csv` at its top, or a manifest CSV itself
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections import Counter, defaultdict
@@ -59,6 +60,24 @@ def load_samples(dataset: str | Path) -> list[Sample]:
             "examples, e.g. DATASET/real and DATASET/fake"
         )
     log.info("dataset %s: %s", dataset, ", ".join(f"{n} {c}" for c, n in sorted(counts.items())))
+    return samples
+
+
+def load_many(datasets: list[str | Path]) -> list[Sample]:
+    """Several datasets as one; subject and video ids are prefixed so they never collide."""
+    if len(datasets) == 1:
+        return load_samples(datasets[0])
+    samples = []
+    for i, dataset in enumerate(datasets):
+        tag = f"d{i}:"
+        samples += [
+            dataclasses.replace(
+                s,
+                subject=tag + s.subject if s.subject else "",
+                video_id=tag + s.video_id if s.video_id else "",
+            )
+            for s in load_samples(dataset)
+        ]
     return samples
 
 
