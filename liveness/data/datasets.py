@@ -64,7 +64,8 @@ def load_samples(dataset: str | Path) -> list[Sample]:
 
 
 def load_many(datasets: list[str | Path]) -> list[Sample]:
-    """Several datasets as one; subject and video ids are prefixed so they never collide."""
+    """Several datasets as one: ids are prefixed so they never collide, and every attack
+    label ('fake', 'spoof', ...) becomes 'spoof' so the datasets share two classes."""
     if len(datasets) == 1:
         return load_samples(datasets[0])
     samples = []
@@ -73,6 +74,7 @@ def load_many(datasets: list[str | Path]) -> list[Sample]:
         samples += [
             dataclasses.replace(
                 s,
+                label="real" if s.label == "real" else "spoof",
                 subject=tag + s.subject if s.subject else "",
                 video_id=tag + s.video_id if s.video_id else "",
             )
