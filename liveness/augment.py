@@ -105,23 +105,3 @@ def synthesise_attacks(
     images = tf.where(chosen[:, None, None, None], fake, images)
     labels = tf.where(chosen, tf.cast(attack_index, labels.dtype), labels)
     return images, labels
-
-
-def degrade(images: tf.Tensor) -> tf.Tensor:
-    """A worse camera: lost resolution (down- and up-scaling), sensor noise and JPEG."""
-    size = images.shape[1]
-    small = int(size * float(tf.random.uniform([], 0.3, 0.7)))
-    x = tf.image.resize(tf.image.resize(images, [small, small]), [size, size])
-    x = x + tf.random.normal(tf.shape(x)) * tf.random.uniform([], 0.0, 6.0)
-    return jpeg(tf.clip_by_value(x, 0.0, 255.0), probability=0.7)
-
-
-def degrade_reals(images: tf.Tensor, labels: tf.Tensor, real_index: int, rate: float) -> tf.Tensor:
-    """Degrade a share of the real faces only, so low image quality stops meaning 'attack'.
-
-    Recaptured attacks are softer than live faces of the same camera; without
-    this, a model learns sharpness and rejects every real face from a worse camera.
-    """
-    n = tf.shape(images)[0]
-    chosen = tf.logical_and(tf.equal(labels, real_index), _uniform([n], 0, 1) < rate)
-    return tf.where(chosen[:, None, None, None], degrade(images), images)

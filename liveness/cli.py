@@ -168,14 +168,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="turn this share of real faces per batch into simulated prints and screen replays, "
         "labelled as attacks (default: 0, off)",
     )
-    p.add_argument(
-        "--degrade-reals",
-        type=float,
-        default=0.0,
-        metavar="RATE",
-        help="give this share of real faces a worse camera (lower resolution, noise, JPEG) so low image "
-        "quality stops meaning 'attack' (default: 0, off)",
-    )
     p.set_defaults(run=_run_train)
 
 
@@ -373,7 +365,6 @@ def _run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         augment=args.augment,
         synthetic_attacks=args.synthetic_attacks,
-        degrade_reals=args.degrade_reals,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})

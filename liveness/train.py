@@ -52,7 +52,6 @@ class TrainConfig:
     crop_scale: float | None = None
     augment: str = "basic"
     synthetic_attacks: float = 0.0
-    degrade_reals: float = 0.0
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -61,8 +60,8 @@ class TrainConfig:
             raise ConfigError("--epochs and --batch-size must be at least 1")
         if self.augment not in ("none", "basic", "strong"):
             raise ConfigError(f"--augment must be none, basic or strong, got {self.augment!r}")
-        if not 0.0 <= self.synthetic_attacks < 1.0 or not 0.0 <= self.degrade_reals <= 1.0:
-            raise ConfigError("--synthetic-attacks must be in [0, 1) and --degrade-reals in [0, 1]")
+        if not 0.0 <= self.synthetic_attacks < 1.0:
+            raise ConfigError(f"--synthetic-attacks must be in [0, 1), got {self.synthetic_attacks}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
         if not self.model.endswith(".keras"):
@@ -146,8 +145,6 @@ def _fit(
         x = tf.cast(x, tf.float32)
         if geometric is not None:
             x = geometric(x, training=True)
-        if config.degrade_reals:
-            x = aug.degrade_reals(x, y, classes[0], config.degrade_reals)
         if config.synthetic_attacks:
             x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
         if config.augment == "strong":
