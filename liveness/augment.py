@@ -63,11 +63,7 @@ def _stripes(size: int, n: tf.Tensor, freq: tf.Tensor, phase: tf.Tensor) -> tf.T
 
 
 def print_attack(images: tf.Tensor) -> tf.Tensor:
-    """A printed photo: washed-out gamut, paper tint, halftone dots.
-
-    No blur here on purpose: blur would teach "soft image = attack", and real
-    faces from a cheap webcam are soft too.
-    """
+    """A printed photo: washed-out gamut, paper tint, halftone dots, and half the time a slight defocus."""
     n, size = tf.shape(images)[0], images.shape[1]
     x = images / 255.0
     mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
@@ -76,6 +72,7 @@ def print_attack(images: tf.Tensor) -> tf.Tensor:
     freq = _uniform([n], 0.2, 0.45)
     dots = _stripes(size, n, freq, tf.zeros([n])) * _stripes(size, n, freq, _uniform([n], 0.0, 3.0))
     x = x * (1.0 - _uniform([n, 1, 1, 1], 0.03, 0.15) * (1.0 - dots) / 2.0)
+    x = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, tf.nn.avg_pool2d(x, 3, 1, "SAME"), x)
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
