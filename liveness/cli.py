@@ -36,6 +36,13 @@ def _unit_float(text: str) -> float:
     return value
 
 
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text}")
+    return value
+
+
 def _add_detector_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face detector")
     g.add_argument(
@@ -182,7 +189,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)"
     )
     p.add_argument("--le", "-l", help="label file from training; checked against the model card")
-    p.add_argument("--threshold", type=float, help="real-probability threshold (default: the model card's)")
+    p.add_argument(
+        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
+    )
     p.add_argument(
         "--runtime",
         choices=("auto", "litert", "keras"),
@@ -248,7 +257,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="inference runtime (default: auto)",
     )
     fixed = p.add_mutually_exclusive_group()
-    fixed.add_argument("--threshold", type=float, help="apply this threshold")
+    fixed.add_argument("--threshold", type=_probability, help="apply this threshold")
     fixed.add_argument(
         "--threshold-from",
         metavar="REPORT_OR_SCORES",
@@ -276,7 +285,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: 1)")
     p.add_argument("--model", "-m", help="model file (default: the shipped model)")
-    p.add_argument("--threshold", type=float, help="real-probability threshold (default: the model card's)")
+    p.add_argument(
+        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
+    )
     p.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body in MB (default: 10)")
     p.add_argument("--max-side", type=int, default=4096, help="largest image side in px (default: 4096)")
     p.add_argument(
