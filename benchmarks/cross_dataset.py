@@ -41,6 +41,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--margin", type=float, default=1.6, help="context around the face box")
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--synthetic-attacks", type=float, default=0.3)
+    p.add_argument("--clean-share", type=float, default=0.0, help="share of images spared photometric jitter")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=64)
@@ -116,6 +117,7 @@ def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
         seed=args.seed,
         augment=args.augment,
         synthetic_attacks=args.synthetic_attacks,
+        clean_share=args.clean_share,
     )
     return train(config).model_path
 

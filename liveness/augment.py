@@ -24,8 +24,15 @@ def _grid(size: int) -> tuple[tf.Tensor, tf.Tensor]:
     return tf.meshgrid(coords, coords)  # xs, ys: (size, size)
 
 
-def photometric(images: tf.Tensor) -> tf.Tensor:
-    """Per-image colour, gamma, blur, noise and JPEG jitter on a 0-255 float batch."""
+def photometric(images: tf.Tensor, clean_share: float = 0.0) -> tf.Tensor:
+    """Per-image colour, gamma, blur, noise and JPEG jitter on a 0-255 float batch.
+
+    `clean_share` of the images pass through untouched, so batch-norm statistics
+    also see images like the clean ones met at inference.
+    """
+    if clean_share > 0.0:
+        keep = tf.random.uniform([tf.shape(images)[0], 1, 1, 1]) < clean_share
+        return tf.where(keep, images, photometric(images))
     n = tf.shape(images)[0]
     x = images / 255.0
     gain = _uniform([n, 1, 1, 3], 0.85, 1.15)  # white balance

@@ -52,6 +52,7 @@ class TrainConfig:
     crop_scale: float | None = None
     augment: str = "basic"
     synthetic_attacks: float = 0.0
+    clean_share: float = 0.0
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -148,7 +149,7 @@ def _fit(
         if config.synthetic_attacks:
             x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
         if config.augment == "strong":
-            x = aug.photometric(x)
+            x = aug.photometric(x, config.clean_share)
         return x, y
 
     train_ds = (
