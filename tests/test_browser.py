@@ -88,3 +88,30 @@ def test_real_face_and_replay_reach_different_decisions(shared, tmp_path):
     assert real[0] == "live", real
     assert replay[0] == "attack", replay
     assert (ARTIFACTS / "browser_real.png").stat().st_size > 10_000
+
+
+def test_denied_camera_gives_an_uncertain_decision_with_the_reason(shared):
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with running_server() as base, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--use-fake-device-for-media-stream",
+                "--deny-permission-prompts",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(base + "/")
+            page.wait_for_selector("body[data-decision]", timeout=20_000)
+            assert page.evaluate("document.body.dataset.decision") == "uncertain"
+            assert "camera access was denied" in page.inner_text("#result")
+        finally:
+            browser.close()
