@@ -41,25 +41,26 @@ def _camera_file(video: Path, out: Path) -> Path:
     return out
 
 
+def _launch(playwright, *extra: str):
+    """Debian's Chromium, headless, with the fake camera device and no background network traffic."""
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--use-fake-device-for-media-stream",
+        *extra,
+    ]
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+
+
 def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, int]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={camera}",
-            ],
-        )
+        browser = _launch(p, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}")
         try:
             page = browser.new_page(viewport={"width": 420, "height": 860})  # a phone-sized window
             page.goto(base + "/")
@@ -95,18 +96,7 @@ def test_denied_camera_gives_an_uncertain_decision_with_the_reason(shared):
     from playwright.sync_api import sync_playwright
 
     with running_server() as base, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--use-fake-device-for-media-stream",
-                "--deny-permission-prompts",
-            ],
-        )
+        browser = _launch(p, "--deny-permission-prompts")
         try:
             page = browser.new_page()
             page.goto(base + "/")
