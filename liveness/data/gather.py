@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows, write_rows
 from liveness.data.sources import Frame, iter_images, iter_video, list_images, video_frame_count
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
-from liveness.preprocess import expand_box
+from liveness.preprocess import crop, expand_box
 from liveness.types import Face
 
 log = logging.getLogger(__name__)
@@ -119,23 +120,22 @@ def _gather_job(
         if not faces:
             summary.frames_without_face += 1
             continue
+        height, width = frame.image.shape[:2]
         for k, face in enumerate(faces if options.all_faces else faces[:1]):
-            name = _crop_name(job.meta, frame, k, options.image_format)
-            path = folder / name
+            path = folder / _crop_name(job.meta, frame, k, options.image_format)
             rel = path.relative_to(output).as_posix()
+            crop_box = expand_box(face.box, options.margin, width, height)
             if path.exists() and not options.overwrite:
                 summary.existing_kept += 1
-                rows.setdefault(rel, _row(rel, frame, face, path, options, job.meta))
+                rows.setdefault(rel, _row(rel, frame, face, crop_box, options, job.meta))
                 continue
-            _write_crop(path, frame, face, options.margin)
-            rows[rel] = _row(rel, frame, face, path, options, job.meta)
+            _write_crop(path, crop(frame.image, crop_box))
+            rows[rel] = _row(rel, frame, face, crop_box, options, job.meta)
             summary.faces_saved += 1
 
 
-def _write_crop(path: Path, frame: Frame, face: Face, margin: float) -> None:
-    height, width = frame.image.shape[:2]
-    x, y, w, h = expand_box(face.box, margin, width, height)
-    ok, encoded = cv2.imencode(path.suffix, frame.image[y : y + h, x : x + w])
+def _write_crop(path: Path, image: np.ndarray) -> None:
+    ok, encoded = cv2.imencode(path.suffix, image)
     if not ok:
         raise InputError(f"could not encode crop {path}")
     tmp = path.with_name(path.name + ".part")
@@ -144,10 +144,14 @@ def _write_crop(path: Path, frame: Frame, face: Face, margin: float) -> None:
 
 
 def _row(
-    rel: str, frame: Frame, face: Face, path: Path, options: GatherOptions, meta: dict[str, str]
+    rel: str,
+    frame: Frame,
+    face: Face,
+    crop_box: tuple[int, int, int, int],
+    options: GatherOptions,
+    meta: dict[str, str],
 ) -> dict[str, str]:
     height, width = frame.image.shape[:2]
-    crop_box = expand_box(face.box, options.margin, width, height)
     row = {
         "path": rel,
         "label": meta.get("label", ""),
