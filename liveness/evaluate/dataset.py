@@ -71,10 +71,11 @@ def _from_csv(manifest: Path, split: str | None) -> list[EvalSample]:
     absent = [i + 2 for i, r in enumerate(rows) if not (manifest.parent / r["path"]).is_file()]
     if absent:
         raise DatasetError(f"{manifest}: {len(absent)} file(s) do not exist, line(s) {_lines(absent)}")
-    return [_sample(manifest.parent, r) for r in rows]
+    return [sample_from_row(manifest.parent, r) for r in rows]
 
 
-def _sample(root: Path, row: dict[str, str]) -> EvalSample:
+def sample_from_row(root: Path, row: dict[str, str]) -> EvalSample:
+    """One manifest or index row as a sample; its path is relative to `root`."""
     is_real = bool(_label_or_none(row["label"]))
     return EvalSample(
         path=root / row["path"],

@@ -12,7 +12,7 @@ from pathlib import Path
 from liveness.data.gather import GatherOptions, gather
 from liveness.data.manifest import read_rows
 from liveness.detect import create_detector
-from liveness.evaluate.dataset import EvalSample, attack_of
+from liveness.evaluate.dataset import EvalSample, sample_from_row
 from liveness.types import Face
 
 
@@ -43,17 +43,9 @@ def frame_samples(
     boxes = {r["source"]: r for r in read_rows(manifest)}
     samples, faces = [], []
     for row in index_rows(index, split, every):
-        path = (index.parent / row["path"]).as_posix()
-        is_real = row["label"].lower() in ("real", "live")
-        samples.append(
-            EvalSample(
-                Path(path),
-                is_real,
-                "" if is_real else attack_of(row),
-                row.get("subject", ""),
-                row.get("video_id", ""),
-            )
-        )
+        sample = sample_from_row(index.parent, row)
+        samples.append(sample)
+        path = sample.path.as_posix()
         hit = boxes.get(path)
         faces.append(
             Face(*(int(hit[k]) for k in "xywh"), confidence=float(hit["confidence"])) if hit else None
