@@ -84,9 +84,8 @@ class Checker:
 
     def analyse(self, image: np.ndarray) -> tuple[list[dict[str, Any]], str | None, float | None]:
         with self.lock:
-            faces = self.engine.detector.detect(image)
-            verdicts = self.engine.score_faces(image, faces)
-        problem = frame_problem(image, faces, self.limits)
+            verdicts = self.engine.analyse(image)
+        problem = frame_problem(image, [v.face for v in verdicts], self.limits)
         score = verdicts[0].score if problem is None else None
         return [v.to_dict() for v in verdicts], problem, score
 
