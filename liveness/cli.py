@@ -482,7 +482,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     os.environ.update(settings.to_env())
     from liveness.web.app import create_app_from_env
 
-    create_app_from_env()  # load the model once here, so bad settings fail with one clear line
+    app = create_app_from_env()  # bad settings fail here, with one clear line
+    # one worker serves this app; several worker processes each build their own from the environment
+    target = app if args.workers == 1 else "liveness.web.app:create_app_from_env"
     log.info(
         "serving on http://%s:%d (%d worker%s)",
         args.host,
@@ -491,8 +493,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         "s" if args.workers > 1 else "",
     )
     uvicorn.run(
-        "liveness.web.app:create_app_from_env",
-        factory=True,
+        target,
+        factory=args.workers > 1,
         host=args.host,
         port=args.port,
         workers=args.workers,
