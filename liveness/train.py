@@ -24,6 +24,7 @@ from liveness.cards import ModelCard, card_path_for, real_class_of, sha256_of, w
 from liveness.data.datasets import Sample, load_images, load_many, split_samples
 from liveness.errors import ConfigError, DatasetError
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
+from liveness.export import export_model
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def train(config: TrainConfig) -> TrainResult:
     model.save(model_path)
     card = _card(config, class_names, real_class, crop_scale, samples, split, validation, model_path)
     card.save(card_path_for(model_path))
-    _export(model_path)
+    export_model(model_path)
     if config.le:
         write_label_names(Path(config.le), class_names)
     if config.plot:
@@ -287,12 +288,6 @@ def _card(
         },
         files={model_path.name: sha256_of(model_path)},
     )
-
-
-def _export(model_path: Path) -> None:
-    from liveness.export import export_model
-
-    export_model(model_path)
 
 
 def save_training_plot(history: dict[str, list[float]], path: Path) -> None:
