@@ -99,12 +99,51 @@ def screen_attack(images: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
+def _rotated_box(size: int, n: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Signed distances (in pixels, positive inside) to the edges of a random tilted box per image.
+
+    The box always holds the middle of the crop (where the detected face is) and
+    reaches past the crop on each side about half the time, so some synthetic
+    attacks show an edge, a corner or no edge at all. Returns (inside distance, box).
+    """
+    xs, ys = _grid(size)
+    centre = size / 2.0
+    angle = _uniform([n, 1, 1], -0.17, 0.17)  # about +-10 degrees
+    u = (xs[None] - centre) * tf.cos(angle) + (ys[None] - centre) * tf.sin(angle)
+    v = -(xs[None] - centre) * tf.sin(angle) + (ys[None] - centre) * tf.cos(angle)
+    left, top = _uniform([n, 1, 1], -0.65, -0.3) * size, _uniform([n, 1, 1], -0.65, -0.3) * size
+    right, bottom = _uniform([n, 1, 1], 0.3, 0.65) * size, _uniform([n, 1, 1], 0.3, 0.65) * size
+    inside = tf.minimum(tf.minimum(u - left, right - u), tf.minimum(v - top, bottom - v))
+    return inside[..., None]
+
+
+def framed(fake: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
+    """Put each simulated recapture inside a tilted photo or screen held up in another scene.
+
+    Hand-held attacks show what a recapture is: a flat rectangle with a paper
+    margin or a dark bezel, and a different scene around it. The scene comes from
+    another image of the batch, mirrored and softened, so its room is not a cue.
+    """
+    n, size = tf.shape(fake)[0], fake.shape[1]
+    inside = _rotated_box(size, n)
+    width = _uniform([n, 1, 1, 1], 1.0, 0.08 * size)
+    paper = _uniform([n, 1, 1, 1], 170.0, 250.0) + _uniform([n, 1, 1, 3], -12.0, 12.0)
+    bezel = _uniform([n, 1, 1, 3], 0.0, 40.0)
+    border = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, paper, bezel)
+    scene = tf.nn.avg_pool2d(tf.reverse(tf.roll(images, 1, axis=0), axis=[2]), 3, 1, "SAME")
+    scene = scene * _uniform([n, 1, 1, 1], 0.6, 1.2)
+    out = tf.where(inside > width, fake, border + tf.zeros_like(fake))
+    return tf.clip_by_value(tf.where(inside > 0.0, out, scene), 0.0, 255.0)
+
+
 def synthesise_attacks(
     images: tf.Tensor, labels: tf.Tensor, real_index: int, attack_index: int, rate: float
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Replace a share `rate` of the real faces in a batch by simulated prints or replays."""
+    """Replace a share `rate` of the real faces in a batch by simulated prints or replays,
+    half of them shown held up inside a frame."""
     n = tf.shape(images)[0]
     fake = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, print_attack(images), screen_attack(images))
+    fake = tf.where(_uniform([n, 1, 1, 1], 0, 1) < 0.5, framed(fake, images), fake)
     chosen = tf.logical_and(tf.equal(labels, real_index), _uniform([n], 0, 1) < rate)
     images = tf.where(chosen[:, None, None, None], fake, images)
     labels = tf.where(chosen, tf.cast(attack_index, labels.dtype), labels)

@@ -3,7 +3,13 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from liveness.augment import photometric, print_attack, screen_attack, synthesise_attacks  # noqa: E402
+from liveness.augment import (  # noqa: E402
+    framed,
+    photometric,
+    print_attack,
+    screen_attack,
+    synthesise_attacks,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +30,18 @@ def test_transforms_keep_shape_and_range_and_change_pixels(faces, transform):
 
 def test_print_attack_reduces_contrast(faces):
     assert print_attack(faces).numpy().std() < faces.numpy().std()
+
+
+def test_framed_attacks_keep_the_face_and_show_a_frame_or_scene_at_the_edges(faces):
+    tf.random.set_seed(0)
+    batch = tf.concat([faces] * 8, axis=0)  # 32 images: some boxes reach past every edge, most do not
+    fake = batch * 0.5
+    out = framed(fake, batch).numpy()
+    middle = slice(16, 32)  # the box always covers the middle 40 % of the crop
+    np.testing.assert_array_equal(out[:, middle, middle], fake.numpy()[:, middle, middle])
+    changed = np.abs(out - fake.numpy()).mean(axis=(1, 2, 3)) > 1.0
+    assert changed.sum() >= len(out) // 2  # an edge shows for ~97 % of boxes
+    assert out.min() >= 0.0 and out.max() <= 255.0
 
 
 def test_only_real_faces_become_attacks(faces):

@@ -11,6 +11,7 @@ import keras
 from keras import layers
 
 from liveness.models import MODELS
+from liveness.models.layers import ImageStandardise
 
 # (output channels, stride, repeats)
 STAGES = ((32, 1, 1), (48, 2, 2), (64, 2, 2), (96, 2, 2), (128, 1, 1))
@@ -30,9 +31,19 @@ def _inverted_residual(x: keras.KerasTensor, out: int, stride: int, expand: int 
 
 
 @MODELS.register("fasnet")
-def fasnet(input_size: int = 80, n_classes: int = 2, width: float = 1.0, dropout: float = 0.3) -> keras.Model:
+def fasnet(
+    input_size: int = 80,
+    n_classes: int = 2,
+    width: float = 1.0,
+    dropout: float = 0.3,
+    standardise: str = "none",
+) -> keras.Model:
+    """`standardise`: "none" (scale to -1..1), "colour" or "grey" (see ImageStandardise)."""
     inputs = keras.Input((input_size, input_size, 3), name="image")
-    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
+    if standardise == "none":
+        x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
+    else:
+        x = ImageStandardise(grey=standardise == "grey", name="standardise")(inputs)
     x = layers.Conv2D(int(24 * width), 3, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
@@ -46,3 +57,15 @@ def fasnet(input_size: int = 80, n_classes: int = 2, width: float = 1.0, dropout
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="fasnet")
+
+
+@MODELS.register("fasnet-std")
+def fasnet_std(input_size: int = 80, n_classes: int = 2) -> keras.Model:
+    """FASNet blind to each image's brightness, contrast and colour cast."""
+    return fasnet(input_size, n_classes, standardise="colour")
+
+
+@MODELS.register("fasnet-grey")
+def fasnet_grey(input_size: int = 80, n_classes: int = 2) -> keras.Model:
+    """FASNet on standardised grey levels: texture and shape only."""
+    return fasnet(input_size, n_classes, standardise="grey")

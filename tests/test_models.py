@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from liveness.models import build_model  # noqa: E402
+from liveness.models.layers import ImageStandardise  # noqa: E402
+
+
+@pytest.mark.parametrize("grey", [False, True])
+def test_standardised_images_ignore_brightness_and_contrast(grey):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(20, 200, (2, 16, 16, 3)).astype(np.float32)
+    layer = ImageStandardise(grey=grey, epsilon=0.0)
+    out = np.asarray(layer(images))
+    assert out.shape == (2, 16, 16, 1 if grey else 3)
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2, 3)), 1.0, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(layer(images * 0.6 + 30.0)), out, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["fasnet-std", "fasnet-grey"])
+def test_standardising_models_survive_a_safe_mode_round_trip(name, tmp_path):
+    model = build_model(name, 64, 2)
+    images = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype(np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-5)
