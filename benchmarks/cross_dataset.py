@@ -22,7 +22,7 @@ from pathlib import Path
 
 from liveness.engine import LivenessEngine
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
-from liveness.evaluate.protocols import frame_samples, gathered
+from liveness.evaluate.protocols import frame_samples, gathered, video_faces, video_pairs
 from liveness.evaluate.scorers import EngineScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
@@ -50,9 +50,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--model", type=Path, help="score this model instead of training one")
     p.add_argument(
         "--direction",
-        choices=("ra2nuaa", "nuaa2ra"),
+        choices=("ra2nuaa", "nuaa2ra", "both"),
         default="ra2nuaa",
-        help="ra2nuaa: train on Replay-Attack, test NUAA (default); nuaa2ra: the reverse",
+        help="ra2nuaa: train on Replay-Attack, test NUAA (default); nuaa2ra: the reverse; "
+        "both: train on Replay-Attack train + NUAA, test Replay-Attack devel and the shared videos",
     )
     p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
     return p.parse_args()
@@ -68,12 +69,17 @@ def main() -> int:
     nuaa = args.shared / "data" / "nuaa" / "index.csv"
     crops = args.work / f"margin{args.margin:g}"
     # boxes do not depend on the margin, so --model runs reuse any gathered folder
-    needs_ra_train = not args.model and args.direction == "ra2nuaa"
+    needs_ra_train = not args.model and args.direction != "nuaa2ra"
     train_manifest = gathered(ra, "train", crops / "ra_train", args.margin) if needs_ra_train else None
     devel_manifest = gathered(ra, "devel", crops / "ra_devel", args.margin)
     nuaa_manifest = gathered(nuaa, None, crops / "nuaa", args.margin)
+    videos = shared_videos(args.shared)
     if args.direction == "nuaa2ra":
-        return nuaa_to_ra(args, nuaa_manifest, ra, devel_manifest, started)
+        return nuaa_to_ra(args, nuaa_manifest, ra, devel_manifest, videos, started)
+    if args.direction == "both":
+        return both_domains(
+            args, [str(train_manifest), str(nuaa_manifest)], ra, devel_manifest, videos, started
+        )
     model = args.model or _train(args, [str(train_manifest)])
     scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
@@ -96,8 +102,10 @@ def main() -> int:
         summary[scorer.name] = {
             "ra_devel": {"frame": fixed.frame_level, "video": fixed.video_level},
             "nuaa": {"frame": cross.frame_level},
+            "shared_videos": video_pairs(scorer, videos),
         }
         print(line(scorer.name, fixed.frame_level, fixed.video_level, cross.frame_level))
+        print(videos_line(summary[scorer.name]["shared_videos"]))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"done in {time.time() - started:.0f} s -> {args.out}")
     return 0
@@ -122,8 +130,60 @@ def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
     return train(config).model_path
 
 
+def shared_videos(shared: Path) -> list:
+    """Faces of ../shared/data/videos (a third domain: three sources, a real and a spoof each)."""
+    labels = shared / "data" / "videos" / "labels.csv"
+    return video_faces(labels) if labels.is_file() else []
+
+
+def videos_line(result: dict) -> str:
+    means = " ".join(
+        f"{path}={score:.2f}" for path, score in result["mean_score"].items() if score is not None
+    )
+    return (
+        f"  shared videos: real above spoof in {result['pairs_ordered']}/{result['pairs']} pairs, "
+        f"{result['videos_correct']}/{result['videos']} videos right at the threshold ({means})"
+    )
+
+
+def both_domains(
+    args: argparse.Namespace,
+    datasets: list[str],
+    ra: Path,
+    devel_manifest: Path,
+    videos: list,
+    started: float,
+) -> int:
+    """Train on Replay-Attack train and NUAA together (threshold: EER on the held-out validation
+    subjects of both), score Replay-Attack devel and the shared videos unchanged."""
+    model = args.model or _train(args, datasets)
+    scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
+    samples, faces = frame_samples(ra, "devel", devel_manifest)
+    result = evaluate(
+        scorer, samples, faces=faces, threshold_source="the model card: EER on held-out validation subjects"
+    )
+    write_report(args.out / scorer.name / "ra_devel", result, vars(args))
+    pairs = video_pairs(scorer, videos)
+    f, v = result.frame_level, result.video_level or {}
+    pct = lambda x: "n/a" if x is None else f"{100 * x:.1f}%"  # noqa: E731
+    print(
+        f"{scorer.name} trained on Replay-Attack + NUAA: Replay-Attack devel AUC {f['auc']:.3f} "
+        f"HTER {pct(f['hter'])} | video ACER {pct(v.get('acer'))} worst species {pct(v.get('apcer'))}"
+    )
+    print(videos_line(pairs))
+    summary = {scorer.name: {"ra_devel": {"frame": f, "video": result.video_level}, "shared_videos": pairs}}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"done in {time.time() - started:.0f} s -> {args.out}")
+    return 0
+
+
 def nuaa_to_ra(
-    args: argparse.Namespace, nuaa_manifest: Path, ra: Path, devel_manifest: Path, started: float
+    args: argparse.Namespace,
+    nuaa_manifest: Path,
+    ra: Path,
+    devel_manifest: Path,
+    videos: list,
+    started: float,
 ) -> int:
     """The other direction: train on NUAA (threshold: EER on held-out NUAA subjects), score Replay-Attack
     devel unchanged."""
@@ -134,6 +194,7 @@ def nuaa_to_ra(
         scorer, samples, faces=faces, threshold_source="the model card: EER on held-out NUAA subjects"
     )
     write_report(args.out / scorer.name / "ra_devel", result, vars(args))
+    pairs = video_pairs(scorer, videos)
     f, v = result.frame_level, result.video_level or {}
     pct = lambda x: "n/a" if x is None else f"{100 * x:.1f}%"  # noqa: E731
     print(
@@ -141,9 +202,16 @@ def nuaa_to_ra(
         f"APCER {pct(f['apcer_pooled'])} BPCER {pct(f['bpcer'])} | video AUC {v.get('auc') or 0:.3f} "
         f"HTER {pct(v.get('hter'))}"
     )
+    print(videos_line(pairs))
     (args.out / "summary.json").write_text(
         json.dumps(
-            {scorer.name: {"ra_devel": {"frame": result.frame_level, "video": result.video_level}}}, indent=2
+            {
+                scorer.name: {
+                    "ra_devel": {"frame": result.frame_level, "video": result.video_level},
+                    "shared_videos": pairs,
+                }
+            },
+            indent=2,
         )
         + "\n"
     )
