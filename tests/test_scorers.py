@@ -2,8 +2,11 @@ import numpy as np
 import pytest
 
 from liveness.data.sources import read_image
+from liveness.engine import LivenessEngine
+from liveness.evaluate.protocols import video_faces, video_pairs
 from liveness.evaluate.scorers import (
     LBP_SETTINGS,
+    EngineScorer,
     LBPSVMScorer,
     MiniFASNetScorer,
     lbp_features,
@@ -62,3 +65,20 @@ def test_lbp_svm_learns_and_scores(shared, detector):
     image, face = train[0]
     score = scorer.score(image, [face, Face(0, 0, 40, 40, 1.0)])
     assert score.shape == (2,) and 0.0 <= score.min() <= score.max() <= 1.0
+
+
+def test_shared_video_pairs_are_ranked_and_decided_per_video(shared):
+    folder = shared / "models" / "minifasnet"
+    if not folder.is_dir():
+        pytest.skip("the MiniFASNet reference is optional")
+    pytest.importorskip("onnxruntime")
+    videos = video_faces(shared / "data" / "videos" / "labels.csv", every=15)
+    assert len(videos) == 6 and all(v.frames for v in videos)
+    reference = video_pairs(MiniFASNetScorer(folder), videos)
+    assert (reference["pairs"], reference["pairs_ordered"]) == (3, 3)  # measured: every pair right
+    assert reference["videos_correct"] >= 5
+    engine = LivenessEngine.load(None, detector=None)
+    shipped = video_pairs(EngineScorer(engine), videos)
+    assert shipped["mean_score"]["lestari15/real.mp4"] > shipped["mean_score"]["lestari15/fake.mp4"]
+    for path, mean in shipped["mean_score"].items():
+        assert shipped["decision"][path] == ("real" if mean >= engine.threshold else "spoof")
