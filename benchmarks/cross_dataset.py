@@ -75,11 +75,11 @@ def main() -> int:
     nuaa_manifest = gathered(nuaa, None, crops / "nuaa", args.margin)
     videos = shared_videos(args.shared)
     if args.direction == "nuaa2ra":
-        return nuaa_to_ra(args, nuaa_manifest, ra, devel_manifest, videos, started)
+        sets = [str(nuaa_manifest)]
+        return train_and_score_devel(args, sets, "NUAA", ra, devel_manifest, videos, started)
     if args.direction == "both":
-        return both_domains(
-            args, [str(train_manifest), str(nuaa_manifest)], ra, devel_manifest, videos, started
-        )
+        sets = [str(train_manifest), str(nuaa_manifest)]
+        return train_and_score_devel(args, sets, "Replay-Attack + NUAA", ra, devel_manifest, videos, started)
     model = args.model or _train(args, [str(train_manifest)])
     scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
@@ -146,16 +146,18 @@ def videos_line(result: dict) -> str:
     )
 
 
-def both_domains(
+def train_and_score_devel(
     args: argparse.Namespace,
     datasets: list[str],
+    trained_on: str,
     ra: Path,
     devel_manifest: Path,
     videos: list,
     started: float,
 ) -> int:
-    """Train on Replay-Attack train and NUAA together (threshold: EER on the held-out validation
-    subjects of both), score Replay-Attack devel and the shared videos unchanged."""
+    """Train on `datasets` (threshold: EER on their held-out validation subjects, from the model
+    card), then score Replay-Attack devel and the shared videos unchanged. Serves `nuaa2ra`
+    (trained on NUAA alone) and `both` (Replay-Attack train + NUAA)."""
     model = args.model or _train(args, datasets)
     scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
     samples, faces = frame_samples(ra, "devel", devel_manifest)
@@ -167,54 +169,13 @@ def both_domains(
     f, v = result.frame_level, result.video_level or {}
     pct = lambda x: "n/a" if x is None else f"{100 * x:.1f}%"  # noqa: E731
     print(
-        f"{scorer.name} trained on Replay-Attack + NUAA: Replay-Attack devel AUC {f['auc']:.3f} "
-        f"HTER {pct(f['hter'])} | video ACER {pct(v.get('acer'))} worst species {pct(v.get('apcer'))}"
+        f"{scorer.name} trained on {trained_on}: Replay-Attack devel AUC {f['auc']:.3f} "
+        f"HTER {pct(f['hter'])} APCER {pct(f['apcer_pooled'])} BPCER {pct(f['bpcer'])} "
+        f"| video ACER {pct(v.get('acer'))} worst species {pct(v.get('apcer'))}"
     )
     print(videos_line(pairs))
     summary = {scorer.name: {"ra_devel": {"frame": f, "video": result.video_level}, "shared_videos": pairs}}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"done in {time.time() - started:.0f} s -> {args.out}")
-    return 0
-
-
-def nuaa_to_ra(
-    args: argparse.Namespace,
-    nuaa_manifest: Path,
-    ra: Path,
-    devel_manifest: Path,
-    videos: list,
-    started: float,
-) -> int:
-    """The other direction: train on NUAA (threshold: EER on held-out NUAA subjects), score Replay-Attack
-    devel unchanged."""
-    model = args.model or _train(args, [str(nuaa_manifest)])
-    scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
-    samples, faces = frame_samples(ra, "devel", devel_manifest)
-    result = evaluate(
-        scorer, samples, faces=faces, threshold_source="the model card: EER on held-out NUAA subjects"
-    )
-    write_report(args.out / scorer.name / "ra_devel", result, vars(args))
-    pairs = video_pairs(scorer, videos)
-    f, v = result.frame_level, result.video_level or {}
-    pct = lambda x: "n/a" if x is None else f"{100 * x:.1f}%"  # noqa: E731
-    print(
-        f"{scorer.name} trained on NUAA: Replay-Attack devel AUC {f['auc']:.3f} HTER {pct(f['hter'])} "
-        f"APCER {pct(f['apcer_pooled'])} BPCER {pct(f['bpcer'])} | video AUC {v.get('auc') or 0:.3f} "
-        f"HTER {pct(v.get('hter'))}"
-    )
-    print(videos_line(pairs))
-    (args.out / "summary.json").write_text(
-        json.dumps(
-            {
-                scorer.name: {
-                    "ra_devel": {"frame": result.frame_level, "video": result.video_level},
-                    "shared_videos": pairs,
-                }
-            },
-            indent=2,
-        )
-        + "\n"
-    )
     print(f"done in {time.time() - started:.0f} s -> {args.out}")
     return 0
 
