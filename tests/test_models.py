@@ -26,3 +26,28 @@ def test_standardising_models_survive_a_safe_mode_round_trip(name, tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-5)
+
+
+def test_mixstyle_mixes_only_while_training():
+    from liveness.models.layers import MixStyle
+
+    rng = np.random.default_rng(2)
+    features = rng.normal(0, 1, (8, 6, 6, 4)).astype(np.float32) * rng.uniform(0.5, 3, (8, 1, 1, 4)).astype(
+        np.float32
+    )
+    layer = MixStyle(probability=1.0, alpha=0.1, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(features, training=False)), features)
+    mixed = np.asarray(layer(features, training=True))
+    assert mixed.shape == features.shape
+    assert np.abs(mixed - features).mean() > 0.05
+    # the content survives: each map keeps its own normalised pattern
+    norm = lambda a: (a - a.mean(axis=(1, 2), keepdims=True)) / a.std(axis=(1, 2), keepdims=True)  # noqa: E731
+    np.testing.assert_allclose(norm(mixed), norm(features), atol=1e-2)
+
+
+def test_fasnet_mix_survives_a_safe_mode_round_trip(tmp_path):
+    model = build_model("fasnet-mix", 64, 2)
+    images = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype(np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-5)

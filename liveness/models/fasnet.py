@@ -11,7 +11,7 @@ import keras
 from keras import layers
 
 from liveness.models import MODELS
-from liveness.models.layers import ImageStandardise
+from liveness.models.layers import ImageStandardise, MixStyle
 
 # (output channels, stride, repeats)
 STAGES = ((32, 1, 1), (48, 2, 2), (64, 2, 2), (96, 2, 2), (128, 1, 1))
@@ -37,8 +37,10 @@ def fasnet(
     width: float = 1.0,
     dropout: float = 0.3,
     standardise: str = "none",
+    mixstyle: bool = False,
 ) -> keras.Model:
-    """`standardise`: "none" (scale to -1..1), "colour" or "grey" (see ImageStandardise)."""
+    """`standardise`: "none" (scale to -1..1), "colour" or "grey" (see ImageStandardise);
+    `mixstyle`: mix feature styles between images after the stem and the first two stages."""
     inputs = keras.Input((input_size, input_size, 3), name="image")
     if standardise == "none":
         x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
@@ -47,9 +49,13 @@ def fasnet(
     x = layers.Conv2D(int(24 * width), 3, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
-    for channels, stride, repeats in STAGES:
+    if mixstyle:
+        x = MixStyle(name="mixstyle_stem")(x)
+    for stage, (channels, stride, repeats) in enumerate(STAGES):
         for i in range(repeats):
             x = _inverted_residual(x, int(channels * width), stride if i == 0 else 1)
+        if mixstyle and stage < 2:
+            x = MixStyle(name=f"mixstyle_{stage}")(x)
     x = layers.Conv2D(int(256 * width), 1, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
@@ -69,3 +75,9 @@ def fasnet_std(input_size: int = 80, n_classes: int = 2) -> keras.Model:
 def fasnet_grey(input_size: int = 80, n_classes: int = 2) -> keras.Model:
     """FASNet on standardised grey levels: texture and shape only."""
     return fasnet(input_size, n_classes, standardise="grey")
+
+
+@MODELS.register("fasnet-mix")
+def fasnet_mix(input_size: int = 80, n_classes: int = 2) -> keras.Model:
+    """FASNet with MixStyle: early feature statistics mixed across the batch while training."""
+    return fasnet(input_size, n_classes, mixstyle=True)
