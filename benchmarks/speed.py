@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -73,7 +73,9 @@ def tutorial_predict(model, frame: np.ndarray, boxes: list) -> Callable[[], obje
     return run
 
 
-def per_face(frame: np.ndarray, n_faces: int, repeats: int) -> dict[str, dict[str, float]]:
+def per_face(
+    frame: np.ndarray, n_faces: int, repeats: int, candidates: Sequence[Path] = ()
+) -> dict[str, dict[str, float]]:
     detector = create_detector("res10")
     face = detector.detect(frame)[0]
     faces = [face] * n_faces
@@ -81,6 +83,10 @@ def per_face(frame: np.ndarray, n_faces: int, repeats: int) -> dict[str, dict[st
     for runtime in ("litert", "keras"):
         engine = LivenessEngine.load(runtime=runtime, detector=detector)
         results[f"engine_{runtime}"] = timed(lambda e=engine: e.score_faces(frame, faces), repeats)
+    for model in candidates:
+        engine = LivenessEngine.load(model, runtime="litert", detector=detector)
+        label = f"engine_litert_{engine.card.architecture}_{engine.card.input_size}px"
+        results[label] = timed(lambda e=engine: e.score_faces(frame, faces), repeats)
     from liveness.export import load_keras_model
     from liveness.resources import DEFAULT_MODEL
 
@@ -195,6 +201,13 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per per-face method")
+    parser.add_argument(
+        "--candidate",
+        type=Path,
+        action="append",
+        default=[],
+        help="also time this model (.tflite/.keras/.card.json) per face; repeatable",
+    )
     args = parser.parse_args()
     if not SOURCE_VIDEO.is_file():
         print(f"needs the shared videos at {SHARED} (set LIVENESS_SHARED_DIR)", file=sys.stderr)
@@ -202,8 +215,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         video = make_video(Path(tmp) / "single_face_640x480.mp4")
         frame = next(iter_video(video)).image
-        single = per_face(frame, 1, args.repeats)
-        batch8 = per_face(frame, 8, max(50, args.repeats // 4))
+        single = per_face(frame, 1, args.repeats, args.candidate)
+        batch8 = per_face(frame, 8, max(50, args.repeats // 4), args.candidate)
         fps = {name: pipeline_fps(video, name) for name in ("res10", "blazeface")}
         startup, rss = demo_process(video)
     report = {
