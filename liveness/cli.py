@@ -130,7 +130,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         required=True,
         nargs="+",
         help="folder with class subfolders (real/, fake/ or spoof/), or a manifest CSV "
-        "with columns path,label[,subject,video_id]; several datasets are trained on together",
+        "with columns path,label[,subject,video_id]; several datasets are trained on together, "
+        "and then one of them may hold live faces only (say, from your own camera)",
     )
     p.add_argument(
         "--model", "-m", default="liveness.keras", help="output model file, .keras (default: liveness.keras)"

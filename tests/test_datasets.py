@@ -95,3 +95,14 @@ def test_several_datasets_train_together_without_id_collisions(tmp_path):
     assert len(samples) == 6
     assert sorted({s.label for s in samples}) == ["real", "spoof"]
     assert len({s.subject for s in samples}) == 1  # no subjects known: nothing invented
+
+
+def test_a_live_faces_only_set_joins_a_two_class_set_but_never_trains_alone(tmp_path):
+    from liveness.data.datasets import load_many
+
+    attacks = _folder(tmp_path / "a", {"real": 2, "fake": 2})
+    my_camera = _folder(tmp_path / "mine", {"real": 3})
+    samples = load_many([attacks, my_camera])
+    assert [s.label for s in samples].count("real") == 5
+    with pytest.raises(DatasetError, match="only one class"):
+        load_many([my_camera, _folder(tmp_path / "more", {"live": 2})])

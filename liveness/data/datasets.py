@@ -40,8 +40,8 @@ class Sample:
     margin: float = 1.0
 
 
-def load_samples(dataset: str | Path) -> list[Sample]:
-    """Every sample of a dataset folder or manifest; refuses empty and one-class sets."""
+def load_samples(dataset: str | Path, require_both_classes: bool = True) -> list[Sample]:
+    """Every sample of a dataset folder or manifest; refuses empty (and, unless told, one-class) sets."""
     dataset = Path(dataset)
     if not dataset.exists():
         raise DatasetError(f"dataset not found: {dataset}")
@@ -54,18 +54,27 @@ def load_samples(dataset: str | Path) -> list[Sample]:
     if not samples:
         raise DatasetError(f"{dataset} holds no images")
     counts = Counter(s.label for s in samples)
-    if len(counts) < 2:
-        raise DatasetError(
-            f"{dataset} has only one class ({', '.join(counts)}); training needs real and attack "
-            "examples, e.g. DATASET/real and DATASET/fake"
-        )
+    if require_both_classes:
+        _require_both_classes(counts, str(dataset))
     log.info("dataset %s: %s", dataset, ", ".join(f"{n} {c}" for c, n in sorted(counts.items())))
     return samples
 
 
+def _require_both_classes(counts: Counter, what: str) -> None:
+    if len(counts) < 2:
+        raise DatasetError(
+            f"{what} has only one class ({', '.join(counts)}); training needs real and attack "
+            "examples, e.g. DATASET/real and DATASET/fake"
+        )
+
+
 def load_many(datasets: list[str | Path]) -> list[Sample]:
     """Several datasets as one: ids are prefixed so they never collide, and every attack
-    label ('fake', 'spoof', ...) becomes 'spoof' so the datasets share two classes."""
+    label ('fake', 'spoof', ...) becomes 'spoof' so the datasets share two classes.
+
+    One of them may hold a single class, say live faces from the camera the model
+    will serve: only the union needs both real and attack examples.
+    """
     if len(datasets) == 1:
         return load_samples(datasets[0])
     samples = []
@@ -78,8 +87,9 @@ def load_many(datasets: list[str | Path]) -> list[Sample]:
                 subject=tag + s.subject if s.subject else "",
                 video_id=tag + s.video_id if s.video_id else "",
             )
-            for s in load_samples(dataset)
+            for s in load_samples(dataset, require_both_classes=False)
         ]
+    _require_both_classes(Counter(s.label for s in samples), " + ".join(str(d) for d in datasets))
     return samples
 
 
