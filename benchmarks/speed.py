@@ -79,14 +79,16 @@ def per_face(
     detector = create_detector("res10")
     face = detector.detect(frame)[0]
     faces = [face] * n_faces
-    results = {}
-    for runtime in ("litert", "keras"):
-        engine = LivenessEngine.load(runtime=runtime, detector=detector)
-        results[f"engine_{runtime}"] = timed(lambda e=engine: e.score_faces(frame, faces), repeats)
+    engines = {
+        f"engine_{rt}": LivenessEngine.load(runtime=rt, detector=detector) for rt in ("litert", "keras")
+    }
     for model in candidates:
         engine = LivenessEngine.load(model, runtime="litert", detector=detector)
-        label = f"engine_litert_{engine.card.architecture}_{engine.card.input_size}px"
-        results[label] = timed(lambda e=engine: e.score_faces(frame, faces), repeats)
+        engines[f"engine_litert_{engine.card.architecture}_{engine.card.input_size}px"] = engine
+    results = {
+        label: timed(lambda e=engine: e.score_faces(frame, faces), repeats)
+        for label, engine in engines.items()
+    }
     from liveness.export import load_keras_model
     from liveness.resources import DEFAULT_MODEL
 

@@ -99,12 +99,13 @@ def screen_attack(images: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
-def _rotated_box(size: int, n: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Signed distances (in pixels, positive inside) to the edges of a random tilted box per image.
+def _rotated_box(size: int, n: tf.Tensor) -> tf.Tensor:
+    """Signed distance (in pixels, positive inside) to the nearest edge of a random tilted box
+    per image, shape (n, size, size, 1).
 
     The box always holds the middle of the crop (where the detected face is) and
     reaches past the crop on each side about half the time, so some synthetic
-    attacks show an edge, a corner or no edge at all. Returns (inside distance, box).
+    attacks show an edge, a corner or no edge at all.
     """
     xs, ys = _grid(size)
     centre = size / 2.0

@@ -20,7 +20,7 @@ def test_standardised_images_ignore_brightness_and_contrast(grey):
 
 
 @pytest.mark.parametrize("name", ["fasnet-std", "fasnet-grey", "fasnet-mix"])
-def test_standardising_models_survive_a_safe_mode_round_trip(name, tmp_path):
+def test_custom_layer_models_survive_a_safe_mode_round_trip(name, tmp_path):
     model = build_model(name, 64, 2)
     images = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype(np.float32)
     model.save(tmp_path / "m.keras")

@@ -64,7 +64,6 @@ class VideoFaces:
 
     path: str
     label: str
-    subject: str
     frames: list[tuple[np.ndarray, Face]]
 
 
@@ -78,12 +77,13 @@ def video_faces(labels_csv: Path, every: int = 5, confidence: float = 0.3) -> li
             faces = detector.detect(frame.image)
             if faces:
                 frames.append((frame.image, max(faces, key=lambda f: f.w * f.h)))
-        videos.append(VideoFaces(row["path"], row["label"], row.get("subject", ""), frames))
+        videos.append(VideoFaces(row["path"], row["label"], frames))
     return videos
 
 
 def video_pairs(scorer: Scorer, videos: list[VideoFaces]) -> dict[str, object]:
-    """Mean real-score per video and whether each subject's real video outranks its spoof.
+    """Mean real-score per video and whether each source's real video (the videos of one
+    source share the first folder of their path) outranks its spoof.
 
     Six videos from three sources are far too few for error rates, but each pair
     is one more camera and attack the models never saw: a model that ranks a
