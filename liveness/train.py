@@ -103,11 +103,13 @@ def train(config: TrainConfig) -> TrainResult:
     model = build_model(config.architecture, config.input_size, len(class_names))
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=["sparse_categorical_crossentropy"] * len(model.outputs),
+        metrics=[["accuracy"]] + [[] for _ in model.outputs[1:]],
     )
     classes = (class_names.index(real_class), _attack_index(class_names, real_class))
     history = _fit(model, images, labels, train_rows, val_rows, config, classes)
+    if len(model.outputs) > 1:  # keep the probabilities; the cell map only guided training
+        model = keras.Model(model.inputs, model.outputs[0], name=model.name)
     probabilities = model.predict(images[val_rows], batch_size=256, verbose=0)
     real_scores = probabilities[:, class_names.index(real_class)]
     is_real = labels[val_rows] == class_names.index(real_class)
@@ -142,8 +144,10 @@ def _fit(
     from liveness import augment as aug
 
     geometric = _augmenter(config.seed) if config.augment != "none" else None
+    weights = tf.constant(_class_weights(labels[train_rows], model.outputs[0].shape[-1]), tf.float32)
+    targets = _targets_for(model)
 
-    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, Any, tf.Tensor]:
         x = tf.cast(x, tf.float32)
         if geometric is not None:
             x = geometric(x, training=True)
@@ -151,7 +155,7 @@ def _fit(
             x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
         if config.augment == "strong":
             x = aug.photometric(x, config.clean_share)
-        return x, y
+        return x, targets(y), targets(tf.gather(weights, y))
 
     train_ds = (
         tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows]))
@@ -163,6 +167,7 @@ def _fit(
     val_ds = (
         tf.data.Dataset.from_tensor_slices((images[val_rows].astype(np.float32), labels[val_rows]))
         .batch(256)
+        .map(lambda x, y: (x, targets(y)))
         .prefetch(tf.data.AUTOTUNE)
     )
     stop = keras.callbacks.EarlyStopping(
@@ -172,11 +177,25 @@ def _fit(
         train_ds,
         validation_data=val_ds,
         epochs=config.epochs,
-        class_weight=_class_weights(labels[train_rows]),
         callbacks=[stop],
         verbose=1 if sys.stderr.isatty() else 2,
     )
-    return {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return {_history_key(k): [float(v) for v in vs] for k, vs in fitted.history.items()}
+
+
+def _targets_for(model: Any) -> Any:
+    """Labels (or sample weights) per output: as given, plus repeated per cell for a cell map."""
+    import tensorflow as tf
+
+    if len(model.outputs) == 1:
+        return lambda y: y
+    height, width = model.outputs[1].shape[1:3]
+    return lambda y: (y, tf.broadcast_to(y[:, None, None], (tf.shape(y)[0], height, width)))
+
+
+def _history_key(key: str) -> str:
+    """'probabilities_accuracy' -> 'accuracy', so plots read the same for every model."""
+    return key.replace("probabilities_accuracy", "accuracy")
 
 
 def _augmenter(seed: int) -> Any:
@@ -202,10 +221,11 @@ def _attack_index(class_names: list[str], real_class: str) -> int:
     return next(i for i, name in enumerate(class_names) if name != real_class)
 
 
-def _class_weights(labels: np.ndarray) -> dict[int, float]:
+def _class_weights(labels: np.ndarray, n_classes: int) -> list[float]:
     """Inverse-frequency weights, so a 1:5 real:attack set does not teach 'always attack'."""
-    counts = np.bincount(labels)
-    return {c: float(len(labels) / (len(counts) * n)) for c, n in enumerate(counts) if n}
+    counts = np.bincount(labels, minlength=n_classes)
+    present = int((counts > 0).sum())
+    return [float(len(labels) / (present * n)) if n else 1.0 for n in counts]
 
 
 def _crop_scale_of(samples: list[Sample]) -> float:

@@ -38,9 +38,12 @@ def fasnet(
     dropout: float = 0.3,
     standardise: str = "none",
     mixstyle: bool = False,
+    patch_map_after: int | None = None,
 ) -> keras.Model:
     """`standardise`: "none" (scale to -1..1), "colour" or "grey" (see ImageStandardise);
-    `mixstyle`: mix feature styles between images after the stem and the first two stages."""
+    `mixstyle`: mix feature styles between images after the stem and the first two stages;
+    `patch_map_after`: end the network after this stage with a map of local decisions
+    (see `_patch_vote`)."""
     inputs = keras.Input((input_size, input_size, 3), name="image")
     if standardise == "none":
         x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
@@ -56,6 +59,8 @@ def fasnet(
             x = _inverted_residual(x, int(channels * width), stride if i == 0 else 1)
         if mixstyle and stage < 2:
             x = MixStyle(name=f"mixstyle_{stage}")(x)
+        if stage == patch_map_after:
+            return _patch_vote(inputs, x, n_classes, dropout)
     x = layers.Conv2D(int(256 * width), 1, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
@@ -63,6 +68,27 @@ def fasnet(
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="fasnet")
+
+
+def _patch_vote(
+    inputs: keras.KerasTensor, x: keras.KerasTensor, n_classes: int, dropout: float
+) -> keras.Model:
+    """Every cell of the feature map decides alone; the image's answer is their mean.
+
+    A cell sees only part of the crop (43 px of 80 after stage 2), so the
+    decision must rest on local texture (print dots, moiré, skin) rather than
+    on whole-image brightness and contrast, which flip between datasets.
+    During training the model also returns the cell map ("patch_map"), which
+    `train` supervises cell by cell, as DeepPixBiS (George and Marcel, 2019)
+    does; the saved model keeps only the averaged probabilities.
+    """
+    x = layers.Conv2D(128, 1, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU(6.0)(x)
+    x = layers.SpatialDropout2D(dropout)(x)
+    cells = layers.Conv2D(n_classes, 1, activation="softmax", name="patch_map")(x)
+    outputs = layers.GlobalAveragePooling2D(name="probabilities")(cells)
+    return keras.Model(inputs, [outputs, cells], name="fasnet_patch")
 
 
 @MODELS.register("fasnet-std")
@@ -81,3 +107,9 @@ def fasnet_grey(input_size: int = 80, n_classes: int = 2) -> keras.Model:
 def fasnet_mix(input_size: int = 80, n_classes: int = 2) -> keras.Model:
     """FASNet with MixStyle: early feature statistics mixed across the batch while training."""
     return fasnet(input_size, n_classes, mixstyle=True)
+
+
+@MODELS.register("fasnet-patch")
+def fasnet_patch(input_size: int = 80, n_classes: int = 2) -> keras.Model:
+    """FASNet cut after the stride-8 stage: the mean of 10x10 local decisions (at 80 px)."""
+    return fasnet(input_size, n_classes, patch_map_after=2)
