@@ -23,7 +23,7 @@ from pathlib import Path
 from liveness.engine import LivenessEngine
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
 from liveness.evaluate.protocols import frame_samples, gathered, video_faces, video_pairs
-from liveness.evaluate.scorers import EngineScorer, MiniFASNetScorer
+from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
@@ -56,6 +56,7 @@ def parse_args() -> argparse.Namespace:
         "both: train on Replay-Attack train + NUAA, test Replay-Attack devel and the shared videos",
     )
     p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
+    p.add_argument("--lbp", action="store_true", help="also fit and score the LBP + SVM baseline")
     return p.parse_args()
 
 
@@ -84,6 +85,9 @@ def main() -> int:
     scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
         scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
+    if args.lbp:
+        train_manifest = train_manifest or gathered(ra, "train", crops / "ra_train", args.margin)
+        scorers.append(LBPSVMScorer(args.seed).fit_faces(*frame_samples(ra, "train", train_manifest)))
     summary = {}
     devel = frame_samples(ra, "devel", devel_manifest)
     test = frame_samples(nuaa, None, nuaa_manifest)

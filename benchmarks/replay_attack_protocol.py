@@ -20,18 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
-from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
-from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.harness import Evaluation, evaluate, rethreshold, write_report
 from liveness.evaluate.protocols import frame_samples, gathered
-from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer, lbp_features
+from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
-from liveness.types import Face
 
 log = logging.getLogger("protocol")
 REPO = Path(__file__).resolve().parents[1]
@@ -55,16 +49,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--every", type=int, default=1, help="use every N-th frame (quick runs)")
     return p.parse_args()
-
-
-def fit_lbp(samples: list[EvalSample], faces: list[Face | None], seed: int) -> LBPSVMScorer:
-    feats, labels = [], []
-    for sample, face in tqdm(list(zip(samples, faces, strict=True)), desc="LBP features", leave=False):
-        if face is not None:
-            image = read_image(sample.path)
-            feats.append(lbp_features(image[face.y : face.y + face.h, face.x : face.x + face.w]))
-            labels.append(sample.is_real)
-    return LBPSVMScorer(seed).fit(np.stack(feats), np.array(labels))
 
 
 def row(e: Evaluation) -> dict[str, object]:
@@ -117,7 +101,7 @@ def main() -> int:
     scorers = [
         EngineScorer(LivenessEngine.load(model, detector=None), f"{args.arch} (trained here)"),
         EngineScorer(LivenessEngine.load(detector=None), "shipped model"),
-        fit_lbp(train_set, train_faces, args.seed),
+        LBPSVMScorer(args.seed).fit_faces(train_set, train_faces),
     ]
     reference = args.shared / "models" / "minifasnet"
     if reference.is_dir():

@@ -3,6 +3,7 @@ import pytest
 
 from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
+from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.protocols import video_faces, video_pairs
 from liveness.evaluate.scorers import (
     LBP_SETTINGS,
@@ -63,6 +64,12 @@ def test_lbp_svm_learns_and_scores(shared, detector):
     feats = np.stack([lbp_features(img[f.y : f.y + f.h, f.x : f.x + f.w]) for img, f in train])
     scorer = LBPSVMScorer().fit(feats, np.array([1] * 12 + [0] * 12))
     image, face = train[0]
+    # fitting from labelled image files gives the same model; faceless images are left out
+    folders = sorted((shared / "data" / "replay-attack" / "devel").glob("devel__real*"))[:12]
+    folders += sorted((shared / "data" / "replay-attack" / "devel").glob("devel__attack__fixed*"))[:12]
+    samples = [EvalSample(f / "frame_00000.jpg", is_real=i < 12) for i, f in enumerate(folders)]
+    refit = LBPSVMScorer().fit_faces(samples + samples[:1], [f for _, f in train] + [None])
+    np.testing.assert_allclose(refit.score(image, [face]), scorer.score(image, [face]), atol=1e-6)
     score = scorer.score(image, [face, Face(0, 0, 40, 40, 1.0)])
     assert score.shape == (2,) and 0.0 <= score.min() <= score.max() <= 1.0
 

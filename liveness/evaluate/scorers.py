@@ -14,8 +14,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import ModelLoadError
+from liveness.evaluate.dataset import EvalSample
 from liveness.types import Face
 
 
@@ -150,6 +152,18 @@ class LBPSVMScorer:
     def fit(self, features: np.ndarray, is_real: np.ndarray) -> LBPSVMScorer:
         self.model.fit(features, np.asarray(is_real, dtype=int))
         return self
+
+    def fit_faces(self, samples: Sequence[EvalSample], faces: Sequence[Face | None]) -> LBPSVMScorer:
+        """Fit on the detected faces of labelled images (images without a face are left out)."""
+        from tqdm import tqdm
+
+        feats, labels = [], []
+        for sample, face in tqdm(list(zip(samples, faces, strict=True)), desc="LBP features", leave=False):
+            if face is not None:
+                image = read_image(sample.path)
+                feats.append(lbp_features(image[face.y : face.y + face.h, face.x : face.x + face.w]))
+                labels.append(sample.is_real)
+        return self.fit(np.stack(feats), np.array(labels))
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
