@@ -42,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--synthetic-attacks", type=float, default=0.3)
     p.add_argument("--clean-share", type=float, default=0.0, help="share of images spared photometric jitter")
+    p.add_argument(
+        "--retarget", type=float, default=0.0, help="share of images given a label-free brightness and chroma"
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=64)
@@ -130,6 +133,7 @@ def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
         augment=args.augment,
         synthetic_attacks=args.synthetic_attacks,
         clean_share=args.clean_share,
+        retarget=args.retarget,
     )
     return train(config).model_path
 

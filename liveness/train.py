@@ -54,6 +54,7 @@ class TrainConfig:
     augment: str = "basic"
     synthetic_attacks: float = 0.0
     clean_share: float = 0.0
+    retarget: float = 0.0
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +63,8 @@ class TrainConfig:
             raise ConfigError("--epochs and --batch-size must be at least 1")
         if self.augment not in ("none", "basic", "strong"):
             raise ConfigError(f"--augment must be none, basic or strong, got {self.augment!r}")
+        if not 0.0 <= self.retarget <= 1.0:
+            raise ConfigError(f"--retarget must be in [0, 1], got {self.retarget}")
         if not 0.0 <= self.synthetic_attacks < 1.0:
             raise ConfigError(f"--synthetic-attacks must be in [0, 1), got {self.synthetic_attacks}")
         if not 0.05 <= self.val_fraction <= 0.5:
@@ -153,6 +156,8 @@ def _fit(
             x = geometric(x, training=True)
         if config.synthetic_attacks:
             x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
+        if config.retarget:
+            x = aug.retarget(x, config.retarget)
         if config.augment == "strong":
             x = aug.photometric(x, config.clean_share)
         return x, targets(y), targets(tf.gather(weights, y))
