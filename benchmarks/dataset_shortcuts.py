@@ -2,7 +2,8 @@
 """Do simple image statistics tell real from attack, and in the same direction in both datasets?
 
 For each gathered face crop (64 x 64) this measures sharpness, contrast,
-saturation and the share of blown-out pixels, and prints, per dataset, the
+saturation, the share of blown-out pixels, and the brightness and chroma of
+the middle of the crop (the face), and prints, per dataset, the
 AUC of each statistic alone as a "real" score (0.5: no information; near 0:
 informative, but the other way round). A statistic that separates the classes
 in opposite directions in two datasets is a shortcut: a network free to use it
@@ -30,16 +31,21 @@ STATISTICS = (
     "contrast (grey std)",
     "saturation (mean)",
     "blown-out share",
+    "face brightness (grey mean, middle 60 %)",
+    "face chroma (mean distance from grey, middle 60 %)",
 )
 
 
 def statistics(face_bgr: np.ndarray) -> np.ndarray:
-    """The four statistics of one face crop, resized to 64 x 64 first so resolution does not count."""
+    """The statistics of one face crop, resized to 64 x 64 first so resolution does not count."""
     face = cv2.resize(face_bgr, (64, 64), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY).astype(np.float32)
     hsv = cv2.cvtColor(face, cv2.COLOR_BGR2HSV).astype(np.float32)
     sharpness = np.log1p(cv2.Laplacian(grey, cv2.CV_32F).var())
-    return np.array([sharpness, grey.std(), hsv[..., 1].mean(), (hsv[..., 2] > 230).mean()])
+    middle = face[13:51, 13:51].astype(np.float32)
+    chroma = np.abs(middle - middle.mean(axis=2, keepdims=True)).mean()
+    blown = (hsv[..., 2] > 230).mean()
+    return np.array([sharpness, grey.std(), hsv[..., 1].mean(), blown, grey[13:51, 13:51].mean(), chroma])
 
 
 def measure(manifest: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -53,26 +53,33 @@ def retarget(
     images: tf.Tensor,
     share: float,
     brightness: tuple[float, float] = (50.0, 200.0),
+    contrast: tuple[float, float] = (35.0, 90.0),
     chroma: tuple[float, float] = (4.0, 40.0),
 ) -> tf.Tensor:
-    """Give a share of the batch a face brightness and colourfulness drawn regardless of label.
+    """Give a share of the batch a face brightness, contrast and colourfulness drawn regardless of label.
 
-    Symmetric jitter widens each class's spread but keeps the gap between them:
-    in Replay-Attack the replayed faces are brighter (grey mean 113 against 86)
-    and paler than the live ones, so a network learns "bright = attack" and calls
-    a brightly lit live face (NUAA's, mean 118) an attack. Setting the middle of
-    each chosen crop to a random brightness (by gain, so some live faces blow out
-    as real ones do) and a random chroma leaves these statistics without
-    information about the label.
+    Symmetric jitter widens each class's spread but keeps the gap between them.
+    In Replay-Attack the replayed faces are brighter (grey mean 112 against 85)
+    and more contrasted than the live ones, so a network learns "bright, crisp
+    = attack" and calls a brightly lit live face (NUAA's: 117, and contrasted)
+    an attack. Setting each chosen crop to a random brightness (by gain, so some
+    live faces blow out as real ones do), grey spread and chroma leaves these
+    statistics without information about the label.
     """
     n, size = tf.shape(images)[0], images.shape[1]
     lo, hi = size // 5, size - size // 5
-    centre = images[:, lo:hi, lo:hi, :]
-    level = tf.reduce_mean(centre, axis=[1, 2, 3], keepdims=True)
+
+    def middle_mean(x: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_mean(x[:, lo:hi, lo:hi, :], axis=[1, 2, 3], keepdims=True)
+
+    level = middle_mean(images)
     x = tf.clip_by_value(images * _uniform([n, 1, 1, 1], *brightness) / tf.maximum(level, 1.0), 0.0, 255.0)
     grey = tf.reduce_mean(x, axis=3, keepdims=True)
-    colour = tf.reduce_mean(tf.abs(x - grey)[:, lo:hi, lo:hi, :], axis=[1, 2, 3], keepdims=True)
-    x = grey + (x - grey) * _uniform([n, 1, 1, 1], *chroma) / tf.maximum(colour, 1.0)
+    colour = x - grey
+    level, spread = middle_mean(grey), tf.math.reduce_std(grey, axis=[1, 2, 3], keepdims=True)
+    grey = level + (grey - level) * _uniform([n, 1, 1, 1], *contrast) / tf.maximum(spread, 1.0)
+    colour = colour * _uniform([n, 1, 1, 1], *chroma) / tf.maximum(middle_mean(tf.abs(colour)), 1.0)
+    x = tf.clip_by_value(grey, 0.0, 255.0) + colour
     chosen = _uniform([n, 1, 1, 1], 0, 1) < share
     return tf.where(chosen, tf.clip_by_value(x, 0.0, 255.0), images)
 

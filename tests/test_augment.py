@@ -47,16 +47,18 @@ def test_framed_attacks_keep_the_face_and_show_a_frame_or_scene_at_the_edges(fac
 
 def test_retargeted_brightness_and_colour_no_longer_tell_the_class():
     rng = np.random.default_rng(1)
-    level = np.where(np.arange(256) < 128, 85.0, 115.0).astype(np.float32)  # "live" dark, "attack" bright
-    tint = np.array([1.2, 1.0, 0.8], np.float32)
-    images = level[:, None, None, None] * tint * rng.uniform(0.8, 1.2, (256, 40, 40, 1)).astype(np.float32)
+    attack = np.arange(256) >= 128  # "live" dark and flat, "attack" bright and crisp
+    level = np.where(attack, 115.0, 85.0).astype(np.float32)[:, None, None, None]
+    texture = np.where(attack, 0.4, 0.2)[:, None, None, None] * rng.uniform(-1, 1, (256, 40, 40, 1))
+    images = (level * np.array([1.2, 1.0, 0.8]) * (1.0 + texture)).astype(np.float32)
     out = retarget(tf.constant(images), share=1.0).numpy()
     centre = out[:, 8:32, 8:32]
     brightness = centre.mean(axis=(1, 2, 3))
     chroma = np.abs(centre - centre.mean(axis=3, keepdims=True)).mean(axis=(1, 2, 3))
-    assert brightness.min() >= 45.0 and brightness.max() <= 205.0
+    contrast = out.mean(axis=3).std(axis=(1, 2))
+    assert brightness.min() >= 40.0 and brightness.max() <= 215.0
     assert brightness.std() > 30.0
-    for statistic in (brightness, chroma):  # the class gap is gone (before: 30 grey levels)
+    for statistic in (brightness, contrast, chroma):  # the class gap is gone (before: 30 grey levels)
         assert abs(statistic[:128].mean() - statistic[128:].mean()) < 0.35 * statistic.std()
     np.testing.assert_array_equal(retarget(tf.constant(images), share=0.0).numpy(), images)
 
