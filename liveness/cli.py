@@ -176,6 +176,23 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="turn this share of real faces per batch into simulated prints and screen replays, "
         "labelled as attacks (default: 0, off)",
     )
+    p.add_argument(
+        "--clean-share",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="with --augment strong, spare this share of each batch the colour/blur/noise/JPEG "
+        "jitter, so batch statistics also see clean images (default: 0)",
+    )
+    p.add_argument(
+        "--retarget",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="give this share of training faces a random brightness, contrast and colourfulness, "
+        "drawn regardless of their label, so a dataset where attacks are brighter or crisper "
+        "than live faces does not teach that (default: 0, off)",
+    )
     p.set_defaults(run=_run_train)
 
 
@@ -377,6 +394,8 @@ def _run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         augment=args.augment,
         synthetic_attacks=args.synthetic_attacks,
+        clean_share=args.clean_share,
+        retarget=args.retarget,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})
