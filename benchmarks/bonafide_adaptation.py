@@ -2,8 +2,8 @@
 """Does adding live faces from a new camera (no attacks from it) make a model work on that camera?
 
 Trains on Replay-Attack `train`, optionally plus the NUAA live faces of subjects
-0001-0004, fixes the threshold at the Replay-Attack `devel` EER, and scores NUAA
-subjects 0005-0008 (live and print) unchanged. Reuses the faces gathered by
+0001-0004 (or, with --swap, 0005-0008), fixes the threshold at the Replay-Attack
+`devel` EER, and scores the other four NUAA subjects (live and print) unchanged. Reuses the faces gathered by
 `cross_dataset.py` (run it once first, with the same --margin).
 
     python benchmarks/bonafide_adaptation.py --arch livenessnet --input-size 32 --margin 1 --seed 42
@@ -26,15 +26,18 @@ from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
-ADDED_SUBJECTS = ("nuaa_0001", "nuaa_0002", "nuaa_0003", "nuaa_0004")
+HALVES = {
+    "1-4": tuple(f"nuaa_000{i}" for i in range(1, 5)),
+    "5-8": tuple(f"nuaa_000{i}" for i in range(5, 9)),
+}
 
 
-def live_faces_only(manifest: Path) -> Path:
-    """A manifest beside `manifest` listing only the live faces of ADDED_SUBJECTS."""
+def live_faces_only(manifest: Path, subjects: tuple[str, ...], name: str) -> Path:
+    """A manifest beside `manifest` listing only the live faces of `subjects`."""
     with open(manifest, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    keep = [r for r in rows if r["label"] == "real" and r["subject"] in ADDED_SUBJECTS]
-    out = manifest.with_name("live_faces_of_subjects_1-4.csv")
+    keep = [r for r in rows if r["label"] == "real" and r["subject"] in subjects]
+    out = manifest.with_name(f"live_faces_of_subjects_{name}.csv")
     with open(out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -56,14 +59,16 @@ def main() -> int:
     p.add_argument("--margin", type=float, default=1.6)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--added", choices=("nuaa-live", "none"), default="nuaa-live")
+    p.add_argument("--swap", action="store_true", help="add subjects 0005-0008, score 0001-0004")
     args = p.parse_args()
+    added, scored = ("5-8", "1-4") if args.swap else ("1-4", "5-8")
     setup_logging(0)
     crops = args.work / f"margin{args.margin:g}"
     data = args.shared / "data"
     sets = [str(crops / "ra_train" / "manifest.csv")]
     if args.added == "nuaa-live":
-        sets.append(str(live_faces_only(crops / "nuaa" / "manifest.csv")))
-    out = args.out / f"{args.arch}_{args.added}_seed{args.seed}"
+        sets.append(str(live_faces_only(crops / "nuaa" / "manifest.csv", HALVES[added], added)))
+    out = args.out / f"{args.arch}_{args.added}_seed{args.seed}{'_swap' if args.swap else ''}"
     out.mkdir(parents=True, exist_ok=True)
     fasnet = args.arch.startswith("fasnet")  # FASNet: the stable setting of cross_dataset.py
     config = TrainConfig(
@@ -87,7 +92,7 @@ def main() -> int:
     dev = evaluate(scorer, devel, faces=devel_faces)
     fixed = rethreshold(dev, dev.frame_level["eer_threshold"], "EER on Replay-Attack devel")
     samples, faces = frame_samples(data / "nuaa" / "index.csv", None, crops / "nuaa" / "manifest.csv")
-    held_out = [i for i, s in enumerate(samples) if s.subject not in ADDED_SUBJECTS]
+    held_out = [i for i, s in enumerate(samples) if s.subject in HALVES[scored]]
     test = evaluate(
         scorer,
         [samples[i] for i in held_out],
@@ -96,12 +101,13 @@ def main() -> int:
         threshold_source="EER on Replay-Attack devel, applied unchanged",
     )
     f, v = test.frame_level, fixed.video_level or {}
-    summary = {"config": vars(args), "ra_devel_video": v, "nuaa_subjects_5_8": f}
+    summary = {"config": vars(args), "ra_devel_video": v, f"nuaa_subjects_{scored}": f}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    pct = {k: f"{100 * f[k]:.1f} %" for k in ("hter", "apcer_pooled", "bpcer")}
     print(
-        f"{args.arch} seed {args.seed}, added {args.added}: RA devel video ACER {100 * v['acer']:.1f} % | "
-        f"NUAA 5-8 AUC {f['auc']:.3f} HTER {100 * f['hter']:.1f} % APCER {100 * f['apcer_pooled']:.1f} % "
-        f"BPCER {100 * f['bpcer']:.1f} %"
+        f"{args.arch} seed {args.seed}, added {args.added if args.added == 'none' else added}: "
+        f"RA devel video ACER {100 * v['acer']:.1f} % | NUAA {scored} AUC {f['auc']:.3f} "
+        f"HTER {pct['hter']} APCER {pct['apcer_pooled']} BPCER {pct['bpcer']}"
     )
     return 0
 
