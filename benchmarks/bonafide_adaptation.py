@@ -60,6 +60,9 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--added", choices=("nuaa-live", "none"), default="nuaa-live")
     p.add_argument("--swap", action="store_true", help="add subjects 0005-0008, score 0001-0004")
+    p.add_argument(
+        "--balance", action="store_true", help="weigh the added live faces as much as Replay-Attack"
+    )
     args = p.parse_args()
     added, scored = ("5-8", "1-4") if args.swap else ("1-4", "5-8")
     setup_logging(0)
@@ -68,7 +71,8 @@ def main() -> int:
     sets = [str(crops / "ra_train" / "manifest.csv")]
     if args.added == "nuaa-live":
         sets.append(str(live_faces_only(crops / "nuaa" / "manifest.csv", HALVES[added], added)))
-    out = args.out / f"{args.arch}_{args.added}_seed{args.seed}{'_swap' if args.swap else ''}"
+    tags = "_swap" * args.swap + "_balanced" * args.balance
+    out = args.out / f"{args.arch}_{args.added}_seed{args.seed}{tags}"
     out.mkdir(parents=True, exist_ok=True)
     fasnet = args.arch.startswith("fasnet")  # FASNet: the stable setting of cross_dataset.py
     config = TrainConfig(
@@ -84,6 +88,7 @@ def main() -> int:
         augment="strong" if fasnet else "basic",
         synthetic_attacks=0.3 if fasnet else 0.0,
         clean_share=0.3 if fasnet else 0.0,
+        balance_datasets=args.balance,
     )
     scorer = EngineScorer(LivenessEngine.load(train(config).model_path, detector=None), args.arch)
     devel, devel_faces = frame_samples(

@@ -193,6 +193,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "drawn regardless of their label, so a dataset where attacks are brighter or crisper "
         "than live faces does not teach that (default: 0, off)",
     )
+    p.add_argument(
+        "--balance-datasets",
+        action="store_true",
+        help="with several --dataset, repeat the smaller ones so each weighs the same in training",
+    )
     p.set_defaults(run=_run_train)
 
 
@@ -396,6 +401,7 @@ def _run_train(args: argparse.Namespace) -> int:
         synthetic_attacks=args.synthetic_attacks,
         clean_share=args.clean_share,
         retarget=args.retarget,
+        balance_datasets=args.balance_datasets,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})

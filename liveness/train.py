@@ -55,6 +55,7 @@ class TrainConfig:
     synthetic_attacks: float = 0.0
     clean_share: float = 0.0
     retarget: float = 0.0
+    balance_datasets: bool = False
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -102,6 +103,9 @@ def train(config: TrainConfig) -> TrainResult:
     labels = np.array([class_names.index(samples[i].label) for i in kept], dtype=np.int32)
     train_rows = [position[i] for i in split.train if i in position]
     val_rows = [position[i] for i in split.val if i in position]
+    if config.balance_datasets:
+        domains = np.array([samples[i].domain for i in kept])
+        train_rows = balanced_rows(train_rows, domains, config.seed)
 
     model = build_model(config.architecture, config.input_size, len(class_names))
     model.compile(
@@ -201,6 +205,24 @@ def _targets_for(model: Any) -> Any:
 def _history_key(key: str) -> str:
     """'probabilities_accuracy' -> 'accuracy', so plots read the same for every model."""
     return key.replace("probabilities_accuracy", "accuracy")
+
+
+def balanced_rows(rows: list[int], domains: np.ndarray, seed: int) -> list[int]:
+    """Repeat the rows of the smaller training datasets until each has as many as the largest.
+
+    A few hundred live faces from the user's own camera beside thousands from a
+    public set would otherwise be a few per batch; balanced, every dataset
+    weighs the same in each epoch.
+    """
+    rng = np.random.default_rng(seed)
+    groups = [[r for r in rows if domains[r] == d] for d in np.unique(domains[rows])]
+    largest = max(len(g) for g in groups)
+    out = []
+    for group in groups:
+        repeats, extra = divmod(largest, len(group))
+        out += group * repeats + list(rng.choice(group, extra, replace=False))
+    log.info("balanced %d training datasets to %d faces each", len(groups), largest)
+    return [int(r) for r in out]
 
 
 def _augmenter(seed: int) -> Any:

@@ -106,3 +106,23 @@ def test_a_live_faces_only_set_joins_a_two_class_set_but_never_trains_alone(tmp_
     assert [s.label for s in samples].count("real") == 5
     with pytest.raises(DatasetError, match="only one class"):
         load_many([my_camera, _folder(tmp_path / "more", {"live": 2})])
+
+
+def test_balanced_rows_give_every_dataset_the_same_weight(tmp_path):
+    pytest.importorskip("tensorflow")
+    from liveness.data.datasets import load_many
+    from liveness.train import balanced_rows
+
+    samples = load_many(
+        [_folder(tmp_path / "big", {"real": 5, "fake": 5}), _folder(tmp_path / "small", {"real": 3})]
+    )
+    domains = np.array([s.domain for s in samples])
+    assert np.bincount(domains).tolist() == [10, 3]
+    rows = balanced_rows(list(range(len(samples))), domains, seed=0)
+    assert np.bincount(domains[rows]).tolist() == [10, 10]
+    small = [r for r in rows if domains[r] == 1]
+    assert (
+        set(small) == {10, 11, 12}
+        and max(small.count(r) for r in small) - min(small.count(r) for r in small) <= 1
+    )
+    assert sorted(r for r in rows if domains[r] == 0) == list(range(10))  # the largest is left as it is

@@ -38,6 +38,7 @@ class Sample:
     video_id: str = ""
     frame: int = 0
     margin: float = 1.0
+    domain: int = 0  # which of several training datasets it came from
 
 
 def load_samples(dataset: str | Path, require_both_classes: bool = True) -> list[Sample]:
@@ -86,6 +87,7 @@ def load_many(datasets: list[str | Path]) -> list[Sample]:
                 label="real" if s.label == "real" else "spoof",
                 subject=tag + s.subject if s.subject else "",
                 video_id=tag + s.video_id if s.video_id else "",
+                domain=i,
             )
             for s in load_samples(dataset, require_both_classes=False)
         ]
