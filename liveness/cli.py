@@ -43,6 +43,13 @@ def _probability(text: str) -> float:
     return value
 
 
+def _share_below_half(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 0.5, got {text}")
+    return value
+
+
 def _add_detector_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face detector")
     g.add_argument(
@@ -327,6 +334,39 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_serve)
 
 
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="set a model's threshold from live faces of your own camera",
+        description="Score live faces recorded with the camera the model will serve and set the "
+        "threshold so that a chosen share of them (the BPCER) would be refused. Needs no attack; "
+        "says nothing about APCER, which only attacks can measure (use `liveness evaluate`).",
+    )
+    p.add_argument(
+        "--live",
+        required=True,
+        nargs="+",
+        help="videos, image files or folders of images showing live people only, from your camera",
+    )
+    p.add_argument("--model", "-m", help="model to calibrate (default: the shipped model)")
+    p.add_argument(
+        "--bpcer",
+        type=_share_below_half,
+        default=0.05,
+        help="share of these live faces the new threshold may refuse (default: 0.05)",
+    )
+    p.add_argument("--skip", type=_positive_int, default=5, help="use every N-th video frame (default: 5)")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="folder for a copy of the model with the new threshold in its card "
+        "(default: only report; the original is never changed)",
+    )
+    _add_detector_args(p)
+    p.set_defaults(run=_run_calibrate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liveness",
@@ -337,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_export, _add_serve):
+    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_calibrate, _add_export, _add_serve):
         add(sub)
     for command in sub.choices.values():
         _add_log_args(command)
@@ -487,6 +527,30 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         result.threshold,
         args.report_dir,
     )
+    return 0
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from liveness.calibrate import calibrate, write_calibrated
+    from liveness.engine import LivenessEngine
+
+    engine = LivenessEngine.load(args.model, detector=_detector(args))
+    result = calibrate(engine, args.live, args.bpcer, args.skip)
+    log.info(
+        "%d live faces (%d frames without one): threshold %.4f refuses %.1f %% of them "
+        "(the current %.4f refuses %.1f %%)",
+        result.n_faces,
+        result.frames_without_face,
+        result.threshold,
+        100 * result.bpcer,
+        result.previous_threshold,
+        100 * result.previous_bpcer,
+    )
+    if args.output:
+        from liveness.resources import DEFAULT_MODEL
+
+        card = write_calibrated(args.model or DEFAULT_MODEL, result, args.output)
+        log.info("calibrated copy of the model: %s (use it with --model)", card)
     return 0
 
 

@@ -182,3 +182,19 @@ class CameraReader:
         self._stopped = True
         self._thread.join(timeout=2.0)
         self.capture.release()
+
+
+def iter_frames(source: str | Path, skip: int = 1) -> Iterator[Frame]:
+    """Frames of a folder of images, one image file, or every `skip`-th frame of a video."""
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"input not found: {source}")
+    if path.is_dir():
+        images = list_images(path)
+        if not images:
+            raise InputError(f"no images found in folder {path}")
+        yield from iter_images(images[::skip], root=path)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        yield from iter_images([path], root=path.parent)
+    else:
+        yield from iter_video(path, skip)

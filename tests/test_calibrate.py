@@ -1,0 +1,53 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from liveness.calibrate import calibrate, live_scores, write_calibrated
+from liveness.cards import ModelCard, card_path_for
+from liveness.engine import LivenessEngine
+from liveness.errors import InputError
+from tests.conftest import REAL_VIDEO, VIDEOS, run_cli
+
+LIVE = [VIDEOS / "tranvanluyt2203" / "real.mp4", REAL_VIDEO]
+
+
+def test_threshold_refuses_the_asked_share_of_live_faces(trained_model, detector, tmp_path):
+    engine = LivenessEngine.load(trained_model, detector=detector)
+    result = calibrate(engine, LIVE, bpcer=0.1, skip=8)
+    scores, missed = live_scores(engine, LIVE, skip=8)
+    assert result.n_faces == len(scores) > 50 and result.frames_without_face == missed
+    assert result.threshold == pytest.approx(np.quantile(scores, 0.1))
+    assert result.bpcer == pytest.approx(np.mean(scores < result.threshold))
+    assert 0.05 <= result.bpcer <= 0.1 + 1.0 / len(scores)
+    assert result.previous_threshold == engine.card.threshold
+
+    original = card_path_for(trained_model).read_text()
+    card_file = write_calibrated(trained_model, result, tmp_path / "calibrated")
+    assert card_path_for(trained_model).read_text() == original  # the original is never touched
+    copy = LivenessEngine.load(card_file, detector=detector)  # checks the copied weights' hashes
+    assert copy.threshold == pytest.approx(result.threshold)
+    card = ModelCard.load(card_file)
+    assert "liveness calibrate" in card.threshold_source
+    assert card.metrics["calibration"]["n_faces"] == result.n_faces
+
+
+def test_calibrating_on_frames_without_faces_fails_clearly(trained_model, detector, tmp_path):
+    folder = tmp_path / "empty_room"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), np.full((240, 320, 3), 40 * i, np.uint8))
+    engine = LivenessEngine.load(trained_model, detector=detector)
+    with pytest.raises(InputError, match="no face found"):
+        calibrate(engine, [folder])
+
+
+def test_calibrate_command_writes_a_usable_copy(shared, tmp_path):
+    done = run_cli("calibrate", "--live", str(REAL_VIDEO), "--skip", "4", "--output", str(tmp_path / "mine"))
+    assert done.returncode == 0, done.stderr
+    assert "live faces" in done.stderr and "calibrated copy" in done.stderr
+    card = json.loads((tmp_path / "mine" / "livenessnet.card.json").read_text())
+    assert card["metrics"]["calibration"]["sources"] == [str(REAL_VIDEO)]
+    bad = run_cli("calibrate", "--live", str(tmp_path / "missing.mp4"))
+    assert bad.returncode != 0 and "input not found" in bad.stderr and "Traceback" not in bad.stderr
