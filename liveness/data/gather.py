@@ -201,9 +201,7 @@ def _jobs(source: str, output: Path, options: GatherOptions) -> Iterator[Job]:
     if not path.exists():
         raise InputError(f"input not found: {source}")
     if path.is_dir():
-        images = list_images(path)
-        if not images:
-            raise InputError(f"no images found in folder {path}")
+        images = list_images(path, required=True)
         meta = {**base, "source": str(path), "_per_image": "1"}
         yield Job(iter_images(images[:: options.skip], root=path), len(images[:: options.skip]), meta)
     elif path.suffix.lower() == ".csv":

@@ -61,9 +61,12 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return ensure_bgr(image)
 
 
-def list_images(folder: Path) -> list[Path]:
-    """Image files below `folder`, sorted, so runs are reproducible."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+def list_images(folder: Path, required: bool = False) -> list[Path]:
+    """Image files below `folder`, sorted, so runs are reproducible; `required`: refuse none."""
+    found = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if required and not found:
+        raise InputError(f"no images found in folder {folder}")
+    return found
 
 
 def iter_images(paths: list[Path], root: Path | None = None) -> Iterator[Frame]:
@@ -190,10 +193,7 @@ def iter_frames(source: str | Path, skip: int = 1) -> Iterator[Frame]:
     if not path.exists():
         raise InputError(f"input not found: {source}")
     if path.is_dir():
-        images = list_images(path)
-        if not images:
-            raise InputError(f"no images found in folder {path}")
-        yield from iter_images(images[::skip], root=path)
+        yield from iter_images(list_images(path, required=True)[::skip], root=path)
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield from iter_images([path], root=path.parent)
     else:
