@@ -19,6 +19,7 @@ EPILOG = """examples:
   liveness train --dataset dataset --model liveness.keras --le le.json --plot plot.png
   liveness demo --input videos/real.mp4 --no-display --output annotated.mp4 --json
   liveness demo                       # webcam 0 with the shipped model
+  liveness calibrate --live my_camera_live.mp4 --output models/mine   # threshold for your camera
 """
 
 
