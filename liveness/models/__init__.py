@@ -3,7 +3,9 @@
 Every builder takes the input size and the number of classes and returns an
 uncompiled Keras model whose input is an RGB batch in 0-255 (scaling is a
 layer of the model, so exported runtimes need no extra preprocessing) and
-whose output is a softmax over the classes.
+whose (first) output is a softmax over the classes. Further outputs, such as
+FASNet-patch's cell map, are training targets only: `train` saves the model
+without them.
 """
 
 from __future__ import annotations
