@@ -124,7 +124,7 @@ def main() -> int:
         f"nuaa_subjects_{scored}_card_threshold": card.frame_level,
     }
     # the subjects a run with added live faces holds out; never trained on in either case
-    held = {s.subject.removeprefix("d1:") for s in held_out_live([sets[0], live], args.seed)}
+    held = {s.subject.removeprefix("d1:") for s in held_out_live([sets[0], live], config)}
     cut = live_quantile(scorer, samples, faces, held, LIVE_REJECTED)
     calibrated = rethreshold(test, cut, f"BPCER {LIVE_REJECTED:.0%} on live faces of {sorted(held)}")
     summary[f"nuaa_subjects_{scored}_live_calibrated"] = calibrated.frame_level
@@ -139,10 +139,11 @@ def main() -> int:
     return 0
 
 
-def held_out_live(sets: list[str], seed: int) -> list[Sample]:
+def held_out_live(sets: list[str], config: TrainConfig) -> list[Sample]:
     """The added live faces that training held out for validation (same split as `train`)."""
     samples = load_many(sets)
-    return [samples[i] for i in split_samples(samples, 0.25, seed).val if samples[i].domain == 1]
+    split = split_samples(samples, config.val_fraction, config.seed)
+    return [samples[i] for i in split.val if samples[i].domain == 1]
 
 
 def live_quantile(

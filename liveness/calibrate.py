@@ -24,7 +24,6 @@ from liveness.cards import ModelCard, card_path_for, model_stem, sha256_of
 from liveness.data.sources import iter_frames
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
-from liveness.types import Face
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +54,11 @@ def live_scores(
     scores, missed = [], 0
     for source in sources:
         for frame in tqdm(iter_frames(source, skip), desc=f"scoring {Path(source).name}", unit="frame"):
-            faces = engine.detector.detect(frame.image)
+            faces = engine.detector.detect(frame.image)  # most confident first
             if not faces:
                 missed += 1
                 continue
-            best: Face = max(faces, key=lambda f: f.confidence)
-            scores.append(engine.score_faces(frame.image, [best])[0].score)
+            scores.append(engine.score_faces(frame.image, faces[:1])[0].score)
     return np.array(scores, dtype=np.float64), missed
 
 
