@@ -14,6 +14,7 @@ when reporting.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -44,6 +45,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--clean-share", type=float, default=0.0, help="share of images spared photometric jitter")
     p.add_argument(
         "--retarget", type=float, default=0.0, help="share of images given a label-free brightness and chroma"
+    )
+    p.add_argument(
+        "--distill",
+        type=float,
+        default=0.0,
+        help="share of each training target taken from the MiniFASNet reference's score (0: labels only)",
     )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=8)
@@ -134,8 +141,33 @@ def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
         synthetic_attacks=args.synthetic_attacks,
         clean_share=args.clean_share,
         retarget=args.retarget,
+        teacher_scores=str(teacher_scores(datasets[0], args.shared)) if args.distill else None,
+        teacher_weight=args.distill,
     )
     return train(config).model_path
+
+
+def teacher_scores(manifest: str, shared: Path) -> Path:
+    """The MiniFASNet reference's real-probability for every gathered crop (its own context
+    crops of the source frames), written once next to the manifest as `path,teacher`."""
+    out = Path(manifest).parent / "teacher.csv"
+    if out.is_file():
+        return out
+    from tqdm import tqdm
+
+    from liveness.data.manifest import read_rows
+    from liveness.data.sources import read_image
+    from liveness.types import Face
+
+    reference = MiniFASNetScorer(shared / "models" / "minifasnet")
+    with open(out, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "teacher"])
+        for row in tqdm(read_rows(Path(manifest)), desc="teacher scores"):
+            face = Face(*(int(row[k]) for k in "xywh"), confidence=float(row["confidence"]))
+            score = reference.score(read_image(row["source"]), [face])[0]
+            writer.writerow([str((Path(manifest).parent / row["path"]).resolve()), f"{score:.6f}"])
+    return out
 
 
 def shared_videos(shared: Path) -> list:

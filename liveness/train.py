@@ -56,6 +56,8 @@ class TrainConfig:
     clean_share: float = 0.0
     retarget: float = 0.0
     balance_datasets: bool = False
+    teacher_scores: str | None = None
+    teacher_weight: float = 0.5
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +70,8 @@ class TrainConfig:
             raise ConfigError(f"--retarget must be in [0, 1], got {self.retarget}")
         if not 0.0 <= self.synthetic_attacks < 1.0:
             raise ConfigError(f"--synthetic-attacks must be in [0, 1), got {self.synthetic_attacks}")
+        if not 0.0 <= self.teacher_weight <= 1.0:
+            raise ConfigError(f"--teacher-weight must be in [0, 1], got {self.teacher_weight}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
         if not self.model.endswith(".keras"):
@@ -107,15 +111,19 @@ def train(config: TrainConfig) -> TrainResult:
         domains = np.array([samples[i].domain for i in kept])
         train_rows = balanced_rows(train_rows, domains, config.seed)
 
+    teacher = _teacher_scores(config, samples, kept)
     model = build_model(config.architecture, config.input_size, len(class_names))
+    if teacher is not None and (len(class_names) != 2 or len(model.outputs) > 1):
+        raise ConfigError("a teacher needs a two-class model with one output")
+    loss = "categorical_crossentropy" if teacher is not None else "sparse_categorical_crossentropy"
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=["sparse_categorical_crossentropy"] * len(model.outputs),
+        loss=[loss] + ["mse" if name == SPECTRUM else loss for name in model.output_names[1:]],
         metrics=[["accuracy"]] + [[] for _ in model.outputs[1:]],
     )
     classes = (class_names.index(real_class), _attack_index(class_names, real_class))
-    history = _fit(model, images, labels, train_rows, val_rows, config, classes)
-    if len(model.outputs) > 1:  # keep the probabilities; the cell map only guided training
+    history = _fit(model, images, labels, teacher, train_rows, val_rows, config, classes)
+    if len(model.outputs) > 1:  # keep the probabilities; the extra outputs only guided training
         model = keras.Model(model.inputs, model.outputs[0], name=model.name)
     probabilities = model.predict(images[val_rows], batch_size=256, verbose=0)
     real_scores = probabilities[:, class_names.index(real_class)]
@@ -140,6 +148,7 @@ def _fit(
     model: Any,
     images: np.ndarray,
     labels: np.ndarray,
+    teacher: np.ndarray | None,
     train_rows: list[int],
     val_rows: list[int],
     config: TrainConfig,
@@ -153,21 +162,27 @@ def _fit(
     geometric = _augmenter(config.seed) if config.augment != "none" else None
     weights = tf.constant(_class_weights(labels[train_rows], model.outputs[0].shape[-1]), tf.float32)
     targets = _targets_for(model)
+    soft = teacher if teacher is not None else np.full(len(labels), np.nan, np.float32)
 
-    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, Any, tf.Tensor]:
+    def prepare(x: tf.Tensor, y: tf.Tensor, t: tf.Tensor) -> tuple[tf.Tensor, Any, tf.Tensor]:
         x = tf.cast(x, tf.float32)
         if geometric is not None:
             x = geometric(x, training=True)
         if config.synthetic_attacks:
+            given = y
             x, y = aug.synthesise_attacks(x, y, classes[0], classes[1], config.synthetic_attacks)
+            t = tf.where(tf.equal(y, given), t, 0.0)  # a synthesised attack is an attack to the teacher too
         if config.retarget:
             x = aug.retarget(x, config.retarget)
         if config.augment == "strong":
             x = aug.photometric(x, config.clean_share)
-        return x, targets(y), targets(tf.gather(weights, y))
+        target = targets(x, y) if teacher is None else _soft_targets(y, t, classes, config.teacher_weight)
+        return x, target, targets(None, tf.gather(weights, y))
 
+    # with a teacher the loss takes class probabilities; validation still scores the true labels
+    targets_val = targets if teacher is None else lambda x, y: tf.one_hot(y, 2)
     train_ds = (
-        tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows]))
+        tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows], soft[train_rows]))
         .shuffle(len(train_rows), seed=config.seed, reshuffle_each_iteration=True)
         .batch(config.batch_size)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
@@ -176,7 +191,7 @@ def _fit(
     val_ds = (
         tf.data.Dataset.from_tensor_slices((images[val_rows].astype(np.float32), labels[val_rows]))
         .batch(256)
-        .map(lambda x, y: (x, targets(y)))
+        .map(lambda x, y: (x, targets_val(x, y)))
         .prefetch(tf.data.AUTOTUNE)
     )
     stop = keras.callbacks.EarlyStopping(
@@ -193,13 +208,64 @@ def _fit(
 
 
 def _targets_for(model: Any) -> Any:
-    """Labels (or sample weights) per output: as given, plus repeated per cell for a cell map."""
+    """`(images, labels) -> targets` per output; with images None, sample weights instead.
+
+    The probabilities take the labels; a cell map takes them repeated per cell;
+    a spectrum output takes the images' spectra (weighted alike for every image).
+    """
     import tensorflow as tf
 
     if len(model.outputs) == 1:
-        return lambda y: y
+        return lambda x, y: y
     height, width = model.outputs[1].shape[1:3]
-    return lambda y: (y, tf.broadcast_to(y[:, None, None], (tf.shape(y)[0], height, width)))
+    if model.output_names[1] == SPECTRUM:
+        ones = lambda y: tf.ones((tf.shape(y)[0], height, width))  # noqa: E731 - one weight per cell
+        return lambda x, y: (y, ones(y) if x is None else fourier_target(x, (height, width)))
+    return lambda x, y: (y, tf.broadcast_to(y[:, None, None], (tf.shape(y)[0], height, width)))
+
+
+SPECTRUM = "spectrum"
+
+
+def fourier_target(images: Any, size: tuple[int, int]) -> Any:
+    """Each image's centred log-magnitude Fourier spectrum, scaled to 0-1 and resized to `size`.
+
+    Computed on the grey levels of the very (augmented) batch the network sees,
+    so blur, noise and recompression move the target with the image.
+    """
+    import tensorflow as tf
+
+    grey = tf.reduce_mean(tf.cast(images, tf.float32), axis=-1)
+    spectrum = tf.signal.fftshift(tf.abs(tf.signal.fft2d(tf.complex(grey, 0.0))), axes=(1, 2))
+    spectrum = tf.image.resize(tf.math.log1p(spectrum)[..., None], size, method="area")
+    low = tf.reduce_min(spectrum, axis=(1, 2, 3), keepdims=True)
+    high = tf.reduce_max(spectrum, axis=(1, 2, 3), keepdims=True)
+    return (spectrum - low) / tf.maximum(high - low, 1e-6)
+
+
+def _soft_targets(y: Any, t: Any, classes: tuple[int, int], weight: float) -> Any:
+    """Class probabilities mixing the label with the teacher's real-probability `t`."""
+    import tensorflow as tf
+
+    teacher = tf.stack([t, 1.0 - t], axis=1) if classes[0] == 0 else tf.stack([1.0 - t, t], axis=1)
+    return (1.0 - weight) * tf.one_hot(y, 2) + weight * teacher
+
+
+def _teacher_scores(config: TrainConfig, samples: list[Sample], kept: list[int]) -> np.ndarray | None:
+    """A teacher's real-probability for every loaded crop, read from a `path,teacher` CSV."""
+    if not config.teacher_scores:
+        return None
+    from liveness.data.manifest import read_rows
+
+    table = {
+        str(Path(r["path"]).resolve()): float(r["teacher"]) for r in read_rows(Path(config.teacher_scores))
+    }
+    missing = [samples[i].path for i in kept if str(samples[i].path.resolve()) not in table]
+    if missing:
+        raise DatasetError(
+            f"{config.teacher_scores} has no teacher score for {len(missing)} crops (first: {missing[0]})"
+        )
+    return np.array([table[str(samples[i].path.resolve())] for i in kept], dtype=np.float32)
 
 
 def _history_key(key: str) -> str:

@@ -75,3 +75,78 @@ def test_training_a_patch_model_saves_only_its_probabilities(gathered, tmp_path)
     lite = LiteRTBackend(result.model_path.with_suffix(".tflite"), 64).run(images)
     np.testing.assert_allclose(lite, loaded.predict(images, verbose=0), atol=1e-4)
     assert (tmp_path / "plot.png").stat().st_size > 0
+
+
+def test_fourier_target_follows_the_image_it_is_computed_from():
+    import cv2
+
+    from liveness.train import fourier_target
+
+    rng = np.random.default_rng(6)
+    sharp = rng.uniform(0, 255, (80, 80, 3)).astype(np.float32)
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 3.0)
+    spectra = np.asarray(fourier_target(np.stack([sharp, blurred]), (10, 10)))[..., 0]
+    assert spectra.shape == (2, 10, 10)
+    assert spectra.min() >= 0.0 and spectra.max() <= 1.0 + 1e-6
+    border = np.ones((10, 10), bool)
+    border[2:8, 2:8] = False  # high frequencies lie away from the centred zero frequency
+    assert spectra[1][border].mean() < spectra[0][border].mean() - 0.2
+
+
+def test_spectrum_and_teacher_guide_training_and_are_not_saved(gathered, tmp_path):
+    import csv
+
+    from liveness.data.datasets import load_samples
+    from liveness.errors import ConfigError
+    from liveness.train import TrainConfig, train
+
+    teacher = tmp_path / "teacher.csv"
+    with open(teacher, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "teacher"])
+        writer.writerows(
+            [s.path.resolve(), 0.8 if s.label == "real" else 0.3] for s in load_samples(gathered)
+        )
+    config = TrainConfig(
+        dataset=str(gathered),
+        model=str(tmp_path / "m.keras"),
+        plot=None,
+        architecture="fasnet-ft",
+        input_size=64,
+        epochs=2,
+        batch_size=16,
+        synthetic_attacks=0.3,
+        teacher_scores=str(teacher),
+        teacher_weight=0.5,
+    )
+    with pytest.raises(ConfigError, match="a two-class model with one output"):
+        train(config)  # soft targets and a second output do not mix
+    config.architecture = "fasnet"
+    result = train(config)
+    assert result.card.metrics["validation_frame_level"]["auc"] is not None
+    config.architecture, config.teacher_scores = "fasnet-ft", None
+    result = train(config)
+    assert {"spectrum_loss", "val_spectrum_loss"} <= set(result.history)
+    assert len(keras.saving.load_model(result.model_path, safe_mode=True).outputs) == 1
+
+
+def test_soft_targets_mix_label_and_teacher():
+    from liveness.train import _soft_targets
+
+    y, t = np.array([0, 1]), np.array([0.9, 0.2], np.float32)
+    np.testing.assert_allclose(_soft_targets(y, t, (0, 1), 0.5), [[0.95, 0.05], [0.1, 0.9]], atol=1e-6)
+    # real as the second class: the teacher's real-probability goes to column 1
+    np.testing.assert_allclose(_soft_targets(1 - y, t, (1, 0), 0.5), [[0.05, 0.95], [0.9, 0.1]], atol=1e-6)
+
+
+def test_teacher_scores_must_cover_every_crop(gathered, tmp_path):
+    from liveness.errors import ConfigError, DatasetError
+    from liveness.train import TrainConfig, train
+
+    (tmp_path / "teacher.csv").write_text("path,teacher\nnowhere.png,0.5\n")
+    config = TrainConfig(dataset=str(gathered), model=str(tmp_path / "m.keras"), plot=None, epochs=1)
+    config.teacher_scores = str(tmp_path / "teacher.csv")
+    with pytest.raises(DatasetError, match="no teacher score"):
+        train(config)
+    with pytest.raises(ConfigError, match="teacher-weight"):
+        TrainConfig(dataset="x", teacher_weight=1.5)

@@ -39,11 +39,13 @@ def fasnet(
     standardise: str = "none",
     mixstyle: bool = False,
     patch_map_after: int | None = None,
+    spectrum_after: int | None = None,
 ) -> keras.Model:
     """`standardise`: "none" (scale to -1..1), "colour" or "grey" (see ImageStandardise);
     `mixstyle`: mix feature styles between images after the stem and the first two stages;
     `patch_map_after`: end the network after this stage with a map of local decisions
-    (see `_patch_vote`)."""
+    (see `_patch_vote`); `spectrum_after`: also predict the input's Fourier spectrum from
+    this stage's features while training (see `_spectrum_head`)."""
     inputs = keras.Input((input_size, input_size, 3), name="image")
     if standardise == "none":
         x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
@@ -61,13 +63,31 @@ def fasnet(
             x = MixStyle(name=f"mixstyle_{stage}")(x)
         if stage == patch_map_after:
             return _patch_vote(inputs, x, n_classes, dropout)
+        if stage == spectrum_after:
+            spectrum = _spectrum_head(x)
     x = layers.Conv2D(int(256 * width), 1, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU(6.0)(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    if spectrum_after is not None:
+        return keras.Model(inputs, [outputs, spectrum], name="fasnet_ft")
     return keras.Model(inputs, outputs, name="fasnet")
+
+
+def _spectrum_head(x: keras.KerasTensor) -> keras.KerasTensor:
+    """A small branch that redraws the log-magnitude Fourier spectrum of the input face.
+
+    Recapture changes a face's frequency content (print dots, moiré, lost fine
+    detail); asking the features to carry the spectrum, for live faces and
+    attacks alike, is the auxiliary target of Silent-Face's MiniFASNet training.
+    The target is label-free and computed by `train` from each augmented image.
+    """
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU(6.0)(y)
+    return layers.Conv2D(1, 1, activation="sigmoid", name="spectrum")(y)
 
 
 def _patch_vote(
@@ -113,3 +133,9 @@ def fasnet_mix(input_size: int = 80, n_classes: int = 2) -> keras.Model:
 def fasnet_patch(input_size: int = 80, n_classes: int = 2) -> keras.Model:
     """FASNet cut after the stride-8 stage: the mean of 10x10 local decisions (at 80 px)."""
     return fasnet(input_size, n_classes, patch_map_after=2)
+
+
+@MODELS.register("fasnet-ft")
+def fasnet_ft(input_size: int = 80, n_classes: int = 2) -> keras.Model:
+    """FASNet that also learns to redraw the input's Fourier spectrum (training only)."""
+    return fasnet(input_size, n_classes, spectrum_after=2)
