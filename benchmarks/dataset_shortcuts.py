@@ -48,11 +48,12 @@ def statistics(face_bgr: np.ndarray) -> np.ndarray:
     return np.array([sharpness, grey.std(), hsv[..., 1].mean(), blown, grey[13:51, 13:51].mean(), chroma])
 
 
-def measure(manifest: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Statistics and is-real flags of every crop listed in a gather manifest."""
+def measure(manifest: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistics, is-real flags and attack species of every crop listed in a gather manifest."""
     rows = read_rows(manifest)
     stats = [statistics(cv2.imread(str(manifest.parent / r["path"]))) for r in rows]
-    return np.array(stats), np.array([r["label"] == "real" for r in rows])
+    species = [f"{r.get('attack_medium', '')}-{r.get('attack_content', '')}".strip("-") for r in rows]
+    return np.array(stats), np.array([r["label"] == "real" for r in rows]), np.array(species)
 
 
 def cell(values: np.ndarray, real: np.ndarray) -> str:
@@ -79,9 +80,24 @@ def main() -> int:
     print("| statistic | " + " | ".join(f"{name}: AUC (real mean / attack mean)" for name in sets) + " |")
     print("|---" * (len(sets) + 1) + "|")
     for i, stat in enumerate(STATISTICS):
-        cells = [cell(values[:, i], real) for values, real in measured.values()]
+        cells = [cell(values[:, i], real) for values, real, _ in measured.values()]
         print(f"| {stat} | " + " | ".join(cells) + " |")
+    print_per_species("Replay-Attack train", *measured["Replay-Attack train"])
     return 0
+
+
+def print_per_species(name: str, values: np.ndarray, real: np.ndarray, species: np.ndarray) -> None:
+    """The same AUCs with one attack species at a time against all live faces."""
+    kinds = sorted(set(species[~real]))
+    print(f"\n{name}, live faces against one attack species (AUC only):\n")
+    print("| statistic | " + " | ".join(kinds) + " |")
+    print("|---" * (len(kinds) + 1) + "|")
+    for i, stat in enumerate(STATISTICS):
+        cells = [
+            f"{roc_auc_score(real[real | (species == k)], values[real | (species == k), i]):.2f}"
+            for k in kinds
+        ]
+        print(f"| {stat} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
