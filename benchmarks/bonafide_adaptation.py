@@ -27,7 +27,7 @@ from liveness.data.datasets import Sample, load_many, split_samples
 from liveness.engine import LivenessEngine
 from liveness.evaluate.harness import evaluate, rethreshold
 from liveness.evaluate.protocols import frame_samples
-from liveness.evaluate.scorers import EngineScorer
+from liveness.evaluate.scorers import EngineScorer, MeanScorer, Scorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
@@ -71,6 +71,13 @@ def main() -> int:
         "--balance", action="store_true", help="weigh the added live faces as much as Replay-Attack"
     )
     p.add_argument("--rescore", action="store_true", help="score the model an earlier run left in --out")
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="score the mean of the models earlier runs with these seeds left in --out",
+    )
     args = p.parse_args()
     added, scored = ("5-8", "1-4") if args.swap else ("1-4", "5-8")
     setup_logging(0)
@@ -79,7 +86,8 @@ def main() -> int:
     live = str(live_faces_only(crops / "nuaa" / "manifest.csv", HALVES[added], added))
     sets = [str(crops / "ra_train" / "manifest.csv")] + [live] * (args.added == "nuaa-live")
     tags = "_swap" * args.swap + "_balanced" * args.balance
-    out = args.out / f"{args.arch}_{args.added}_seed{args.seed}{tags}"
+    runs = args.ensemble or [args.seed]
+    out = args.out / f"{args.arch}_{args.added}_seed{'+'.join(map(str, runs))}{tags}"
     out.mkdir(parents=True, exist_ok=True)
     fasnet = args.arch.startswith("fasnet")  # FASNet: the stable setting of cross_dataset.py
     config = TrainConfig(
@@ -90,15 +98,22 @@ def main() -> int:
         input_size=args.input_size,
         epochs=30 if fasnet else 60,
         patience=12,
-        seed=args.seed,
+        seed=runs[0],
         learning_rate=5e-4 if fasnet else 1e-3,
         augment="strong" if fasnet else "basic",
         synthetic_attacks=0.3 if fasnet else 0.0,
         clean_share=0.3 if fasnet else 0.0,
         balance_datasets=args.balance,
     )
-    model = Path(config.model) if args.rescore else train(config).model_path
-    scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
+    if args.ensemble:
+        models = [
+            args.out / f"{args.arch}_{args.added}_seed{seed}{tags}" / f"{args.arch}.keras" for seed in runs
+        ]
+        engines = [EngineScorer(LivenessEngine.load(m, detector=None)) for m in models]
+        scorer = MeanScorer(engines, f"{args.arch} seeds {'+'.join(map(str, runs))}")
+    else:
+        model = Path(config.model) if args.rescore else train(config).model_path
+        scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
     devel, devel_faces = frame_samples(
         data / "replay-attack" / "index.csv", "devel", crops / "ra_devel" / "manifest.csv"
     )
@@ -123,15 +138,21 @@ def main() -> int:
         f"nuaa_subjects_{scored}": test.frame_level,
         f"nuaa_subjects_{scored}_card_threshold": card.frame_level,
     }
-    # the subjects a run with added live faces holds out; never trained on in either case
-    held = {s.subject.removeprefix("d1:") for s in held_out_live([sets[0], live], config)}
+    # the subjects a run with added live faces holds out (every member of an ensemble);
+    # never trained on in either case
+    held = set.intersection(
+        *(
+            {s.subject.removeprefix("d1:") for s in held_out_live([sets[0], live], config, seed)}
+            for seed in runs
+        )
+    )
     cut = live_quantile(scorer, samples, faces, held, LIVE_REJECTED)
     calibrated = rethreshold(test, cut, f"BPCER {LIVE_REJECTED:.0%} on live faces of {sorted(held)}")
     summary[f"nuaa_subjects_{scored}_live_calibrated"] = calibrated.frame_level
     print(f"threshold {cut:.3f} from held-out live faces of the new camera: {_rates(calibrated.frame_level)}")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print(
-        f"{args.arch} seed {args.seed}, added {args.added if args.added == 'none' else added}"
+        f"{args.arch} seed {'+'.join(map(str, runs))}, added {args.added if args.added == 'none' else added}"
         f"{' balanced' * args.balance}: RA devel video ACER {100 * v['acer']:.1f} % | NUAA {scored} "
         f"AUC {test.frame_level['auc']:.3f}; at the RA devel threshold {_rates(test.frame_level)}; "
         f"at the card's {_rates(card.frame_level)}"
@@ -139,16 +160,14 @@ def main() -> int:
     return 0
 
 
-def held_out_live(sets: list[str], config: TrainConfig) -> list[Sample]:
-    """The added live faces that training held out for validation (same split as `train`)."""
+def held_out_live(sets: list[str], config: TrainConfig, seed: int) -> list[Sample]:
+    """The added live faces that training with `seed` held out for validation (as `train` splits)."""
     samples = load_many(sets)
-    split = split_samples(samples, config.val_fraction, config.seed)
+    split = split_samples(samples, config.val_fraction, seed)
     return [samples[i] for i in split.val if samples[i].domain == 1]
 
 
-def live_quantile(
-    scorer: EngineScorer, samples: list, faces: list, subjects: set[str], share: float
-) -> float:
+def live_quantile(scorer: Scorer, samples: list, faces: list, subjects: set[str], share: float) -> float:
     """The score below which `share` of these subjects' live faces fall: a threshold a user can
     set from live faces of their own camera alone, no attack needed."""
     rows = [i for i, s in enumerate(samples) if s.is_real and s.subject in subjects]

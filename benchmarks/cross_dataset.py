@@ -24,7 +24,7 @@ from pathlib import Path
 from liveness.engine import LivenessEngine
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
 from liveness.evaluate.protocols import frame_samples, gathered, video_faces, video_pairs
-from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer
+from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MeanScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
@@ -57,7 +57,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--model", type=Path, help="score this model instead of training one")
+    p.add_argument(
+        "--model",
+        type=Path,
+        nargs="+",
+        help="score this model (several: their mean score) instead of training one",
+    )
     p.add_argument(
         "--direction",
         choices=("ra2nuaa", "nuaa2ra", "both"),
@@ -91,8 +96,7 @@ def main() -> int:
     if args.direction == "both":
         sets = [str(train_manifest), str(nuaa_manifest)]
         return train_and_score_devel(args, sets, "Replay-Attack + NUAA", ra, devel_manifest, videos, started)
-    model = args.model or _train(args, [str(train_manifest)])
-    scorers = [EngineScorer(LivenessEngine.load(model, detector=None), args.arch)]
+    scorers = [project_scorer(args, [str(train_manifest)])]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
         scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
     if args.lbp:
@@ -123,6 +127,13 @@ def main() -> int:
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"done in {time.time() - started:.0f} s -> {args.out}")
     return 0
+
+
+def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScorer | MeanScorer:
+    """The model trained on `datasets`, or the given model(s): several are scored by their mean."""
+    models = args.model or [_train(args, datasets)]
+    scorers = [EngineScorer(LivenessEngine.load(m, detector=None), args.arch) for m in models]
+    return scorers[0] if len(scorers) == 1 else MeanScorer(scorers, f"{args.arch} x{len(scorers)}")
 
 
 def _train(args: argparse.Namespace, datasets: list[str]) -> Path:
@@ -198,8 +209,7 @@ def train_and_score_devel(
     """Train on `datasets` (threshold: EER on their held-out validation subjects, from the model
     card), then score Replay-Attack devel and the shared videos unchanged. Serves `nuaa2ra`
     (trained on NUAA alone) and `both` (Replay-Attack train + NUAA)."""
-    model = args.model or _train(args, datasets)
-    scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
+    scorer = project_scorer(args, datasets)
     samples, faces = frame_samples(ra, "devel", devel_manifest)
     result = evaluate(
         scorer, samples, faces=faces, threshold_source="the model card: EER on held-out validation subjects"
