@@ -99,3 +99,11 @@ def trained_model(gathered: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         batch_size=32,
     )
     return train(config).model_path
+
+
+def small_fasnet_config(dataset: Path, out: Path, **options):
+    """A quick FASNet training run on the gathered test crops (64 px, no plot)."""
+    from liveness.train import TrainConfig
+
+    defaults = {"plot": None, "architecture": "fasnet", "input_size": 64, "epochs": 1, "batch_size": 32}
+    return TrainConfig(dataset=str(dataset), model=str(out / "m.keras"), **{**defaults, **options})

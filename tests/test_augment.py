@@ -11,6 +11,7 @@ from liveness.augment import (  # noqa: E402
     screen_attack,
     synthesise_attacks,
 )
+from tests.conftest import small_fasnet_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -75,20 +76,9 @@ def test_only_real_faces_become_attacks(faces):
 
 def test_fasnet_trains_with_strong_augmentation_and_synthetic_attacks(gathered, tmp_path):
     from liveness.cards import ModelCard, card_path_for
-    from liveness.train import TrainConfig, train
+    from liveness.train import train
 
-    config = TrainConfig(
-        dataset=str(gathered),
-        model=str(tmp_path / "f.keras"),
-        plot=None,
-        architecture="fasnet",
-        input_size=64,
-        epochs=1,
-        batch_size=32,
-        augment="strong",
-        synthetic_attacks=0.3,
-    )
-    result = train(config)
+    result = train(small_fasnet_config(gathered, tmp_path, augment="strong", synthetic_attacks=0.3))
     card = ModelCard.load(card_path_for(result.model_path))
     assert card.architecture == "fasnet" and card.input_size == 64
     assert card.training_data["config"]["synthetic_attacks"] == 0.3

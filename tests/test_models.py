@@ -5,6 +5,7 @@ keras = pytest.importorskip("keras")
 
 from liveness.models import build_model  # noqa: E402
 from liveness.models.layers import ImageStandardise  # noqa: E402
+from tests.conftest import small_fasnet_config  # noqa: E402
 
 
 @pytest.mark.parametrize("grey", [False, True])
@@ -98,7 +99,7 @@ def test_spectrum_and_teacher_guide_training_and_are_not_saved(gathered, tmp_pat
 
     from liveness.data.datasets import load_samples
     from liveness.errors import ConfigError
-    from liveness.train import TrainConfig, train
+    from liveness.train import train
 
     teacher = tmp_path / "teacher.csv"
     with open(teacher, "w", newline="") as fh:
@@ -107,12 +108,10 @@ def test_spectrum_and_teacher_guide_training_and_are_not_saved(gathered, tmp_pat
         writer.writerows(
             [s.path.resolve(), 0.8 if s.label == "real" else 0.3] for s in load_samples(gathered)
         )
-    config = TrainConfig(
-        dataset=str(gathered),
-        model=str(tmp_path / "m.keras"),
-        plot=None,
+    config = small_fasnet_config(
+        gathered,
+        tmp_path,
         architecture="fasnet-ft",
-        input_size=64,
         epochs=2,
         batch_size=16,
         synthetic_attacks=0.3,
