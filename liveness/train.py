@@ -91,8 +91,9 @@ def train(config: TrainConfig) -> TrainResult:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from liveness.models import build_model
+    from liveness.models import MODELS, build_model
 
+    MODELS.get(config.architecture)  # an unknown name fails before minutes of loading
     keras.utils.set_random_seed(config.seed)
     datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
     samples = load_many(datasets)

@@ -45,6 +45,9 @@ def test_user_mistakes_end_in_one_line(tmp_path):
         run_cli("gather", "-i", str(tmp_path / "x.mp4"), "-o", str(tmp_path / "o"))
     )
     assert "dataset not found" in _one_clear_line(run_cli("train", "--dataset", str(tmp_path / "x")))
+    (tmp_path / "faces" / "real").mkdir(parents=True)
+    line = _one_clear_line(run_cli("train", "--dataset", str(tmp_path / "faces"), "--arch", "fasnet-tiny"))
+    assert "unknown model architecture 'fasnet-tiny'" in line and "fasnet-ft" in line
     (tmp_path / "notes.txt").write_text("hello")
     line = _one_clear_line(run_cli("demo", "--input", str(tmp_path / "notes.txt"), "--no-display"))
     assert "not a video" in line or "no decodable" in line
