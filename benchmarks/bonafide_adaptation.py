@@ -87,7 +87,8 @@ def main() -> int:
     sets = [str(crops / "ra_train" / "manifest.csv")] + [live] * (args.added == "nuaa-live")
     tags = "_swap" * args.swap + "_balanced" * args.balance
     runs = args.ensemble or [args.seed]
-    out = args.out / f"{args.arch}_{args.added}_seed{'+'.join(map(str, runs))}{tags}"
+    seeds = "+".join(map(str, runs))
+    out = args.out / f"{args.arch}_{args.added}_seed{seeds}{tags}"
     out.mkdir(parents=True, exist_ok=True)
     fasnet = args.arch.startswith("fasnet")  # FASNet: the stable setting of cross_dataset.py
     config = TrainConfig(
@@ -110,7 +111,7 @@ def main() -> int:
             args.out / f"{args.arch}_{args.added}_seed{seed}{tags}" / f"{args.arch}.keras" for seed in runs
         ]
         engines = [EngineScorer(LivenessEngine.load(m, detector=None)) for m in models]
-        scorer = MeanScorer(engines, f"{args.arch} seeds {'+'.join(map(str, runs))}")
+        scorer = MeanScorer(engines, f"{args.arch} seeds {seeds}")
     else:
         model = Path(config.model) if args.rescore else train(config).model_path
         scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
@@ -152,7 +153,7 @@ def main() -> int:
     print(f"threshold {cut:.3f} from held-out live faces of the new camera: {_rates(calibrated.frame_level)}")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print(
-        f"{args.arch} seed {'+'.join(map(str, runs))}, added {args.added if args.added == 'none' else added}"
+        f"{args.arch} seed {seeds}, added {args.added if args.added == 'none' else added}"
         f"{' balanced' * args.balance}: RA devel video ACER {100 * v['acer']:.1f} % | NUAA {scored} "
         f"AUC {test.frame_level['auc']:.3f}; at the RA devel threshold {_rates(test.frame_level)}; "
         f"at the card's {_rates(card.frame_level)}"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from liveness.engine import LivenessEngine
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
-from liveness.evaluate.protocols import frame_samples, gathered, video_faces, video_pairs
+from liveness.evaluate.protocols import face_of_row, frame_samples, gathered, video_faces, video_pairs
 from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MeanScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
@@ -168,15 +168,13 @@ def teacher_scores(manifest: str, shared: Path) -> Path:
 
     from liveness.data.manifest import read_rows
     from liveness.data.sources import read_image
-    from liveness.types import Face
 
     reference = MiniFASNetScorer(shared / "models" / "minifasnet")
     with open(out, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["path", "teacher"])
         for row in tqdm(read_rows(Path(manifest)), desc="teacher scores"):
-            face = Face(*(int(row[k]) for k in "xywh"), confidence=float(row["confidence"]))
-            score = reference.score(read_image(row["source"]), [face])[0]
+            score = reference.score(read_image(row["source"]), [face_of_row(row)])[0]
             writer.writerow([str((Path(manifest).parent / row["path"]).resolve()), f"{score:.6f}"])
     return out
 

@@ -229,7 +229,7 @@ SPECTRUM = "spectrum"
 
 
 def fourier_target(images: Any, size: tuple[int, int]) -> Any:
-    """Each image's centred log-magnitude Fourier spectrum, scaled to 0-1 and resized to `size`.
+    """Each image's centred log-magnitude Fourier spectrum, resized to `size` and scaled to 0-1.
 
     Computed on the grey levels of the very (augmented) batch the network sees,
     so blur, noise and recompression move the target with the image.
@@ -261,12 +261,13 @@ def _teacher_scores(config: TrainConfig, samples: list[Sample], kept: list[int])
     table = {
         str(Path(r["path"]).resolve()): float(r["teacher"]) for r in read_rows(Path(config.teacher_scores))
     }
-    missing = [samples[i].path for i in kept if str(samples[i].path.resolve()) not in table]
+    keys = [str(samples[i].path.resolve()) for i in kept]
+    missing = [key for key in keys if key not in table]
     if missing:
         raise DatasetError(
             f"{config.teacher_scores} has no teacher score for {len(missing)} crops (first: {missing[0]})"
         )
-    return np.array([table[str(samples[i].path.resolve())] for i in kept], dtype=np.float32)
+    return np.array([table[key] for key in keys], dtype=np.float32)
 
 
 def _history_key(key: str) -> str:

@@ -201,9 +201,9 @@ def _jobs(source: str, output: Path, options: GatherOptions) -> Iterator[Job]:
     if not path.exists():
         raise InputError(f"input not found: {source}")
     if path.is_dir():
-        images = list_images(path, required=True)
+        images = list_images(path, required=True)[:: options.skip]
         meta = {**base, "source": str(path), "_per_image": "1"}
-        yield Job(iter_images(images[:: options.skip], root=path), len(images[:: options.skip]), meta)
+        yield Job(iter_images(images, root=path), len(images), meta)
     elif path.suffix.lower() == ".csv":
         yield from _index_jobs(path, options, base)
     elif path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:

@@ -52,10 +52,13 @@ def frame_samples(
         samples.append(sample)
         path = sample.path.as_posix()
         hit = boxes.get(path)
-        faces.append(
-            Face(*(int(hit[k]) for k in "xywh"), confidence=float(hit["confidence"])) if hit else None
-        )
+        faces.append(face_of_row(hit) if hit else None)
     return samples, faces
+
+
+def face_of_row(row: dict[str, str]) -> Face:
+    """The face box a gather manifest row records."""
+    return Face(*(int(row[k]) for k in "xywh"), confidence=float(row["confidence"]))
 
 
 @dataclass
