@@ -23,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from liveness.calibrate import from_live_scores, write_calibrated
 from liveness.data.datasets import Sample, load_many, split_samples
 from liveness.engine import LivenessEngine
+from liveness.ensemble import make_ensemble
 from liveness.evaluate.harness import evaluate, rethreshold
 from liveness.evaluate.protocols import frame_samples
-from liveness.evaluate.scorers import EngineScorer, MeanScorer, Scorer
+from liveness.evaluate.scorers import EngineScorer, Scorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
@@ -110,8 +112,8 @@ def main() -> int:
         models = [
             args.out / f"{args.arch}_{args.added}_seed{seed}{tags}" / f"{args.arch}.keras" for seed in runs
         ]
-        engines = [EngineScorer(LivenessEngine.load(m, detector=None)) for m in models]
-        scorer = MeanScorer(engines, f"{args.arch} seeds {seeds}")
+        ensemble = LivenessEngine.load(make_ensemble(models, out), detector=None)
+        scorer = EngineScorer(ensemble, f"{args.arch} seeds {seeds}")
     else:
         model = Path(config.model) if args.rescore else train(config).model_path
         scorer = EngineScorer(LivenessEngine.load(model, detector=None), args.arch)
@@ -147,8 +149,13 @@ def main() -> int:
             for seed in runs
         )
     )
-    cut = live_quantile(scorer, samples, faces, held, LIVE_REJECTED)
+    live_cal = from_live_scores(
+        live_face_scores(scorer, samples, faces, held), LIVE_REJECTED, scorer.threshold, sorted(held)
+    )
+    cut = live_cal.threshold
     calibrated = rethreshold(test, cut, f"BPCER {LIVE_REJECTED:.0%} on live faces of {sorted(held)}")
+    if args.ensemble:  # the recipe as one model, with the threshold a user could set
+        print(f"calibrated ensemble: {write_calibrated(out / 'ensemble', live_cal, out / 'calibrated')}")
     summary[f"nuaa_subjects_{scored}_live_calibrated"] = calibrated.frame_level
     print(f"threshold {cut:.3f} from held-out live faces of the new camera: {_rates(calibrated.frame_level)}")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -168,13 +175,12 @@ def held_out_live(sets: list[str], config: TrainConfig, seed: int) -> list[Sampl
     return [samples[i] for i in split.val if samples[i].domain == 1]
 
 
-def live_quantile(scorer: Scorer, samples: list, faces: list, subjects: set[str], share: float) -> float:
-    """The score below which `share` of these subjects' live faces fall: a threshold a user can
-    set from live faces of their own camera alone, no attack needed."""
+def live_face_scores(scorer: Scorer, samples: list, faces: list, subjects: set[str]) -> np.ndarray:
+    """Scores of these subjects' live faces: what a user can calibrate a threshold on with live
+    faces of their own camera alone, no attack needed."""
     rows = [i for i, s in enumerate(samples) if s.is_real and s.subject in subjects]
     result = evaluate(scorer, [samples[i] for i in rows], faces=[faces[i] for i in rows])
-    scores = result.scored.scores[result.scored.detected()]
-    return float(np.quantile(scores, share))
+    return result.scored.scores[result.scored.detected()]
 
 
 def _rates(f: dict) -> str:

@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 
 from liveness.engine import LivenessEngine
+from liveness.ensemble import make_ensemble
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
 from liveness.evaluate.protocols import face_of_row, frame_samples, gathered, video_faces, video_pairs
-from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MeanScorer, MiniFASNetScorer
+from liveness.evaluate.scorers import EngineScorer, LBPSVMScorer, MiniFASNetScorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
@@ -129,11 +130,14 @@ def main() -> int:
     return 0
 
 
-def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScorer | MeanScorer:
-    """The model trained on `datasets`, or the given model(s): several are scored by their mean."""
+def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScorer:
+    """The model trained on `datasets`, or the given model(s): several are joined into one
+    ensemble in --out (scored by their mean)."""
     models = args.model or [_train(args, datasets)]
-    scorers = [EngineScorer(LivenessEngine.load(m, detector=None), args.arch) for m in models]
-    return scorers[0] if len(scorers) == 1 else MeanScorer(scorers, f"{args.arch} x{len(scorers)}")
+    if len(models) == 1:
+        return EngineScorer(LivenessEngine.load(models[0], detector=None), args.arch)
+    ensemble = make_ensemble(models, args.out)
+    return EngineScorer(LivenessEngine.load(ensemble, detector=None), f"{args.arch} x{len(models)}")
 
 
 def _train(args: argparse.Namespace, datasets: list[str]) -> Path:

@@ -71,6 +71,13 @@ def calibrate(
     scores, missed = live_scores(engine, sources, skip)
     if len(scores) == 0:
         raise InputError(f"no face found in {', '.join(map(str, sources))}; nothing to calibrate on")
+    return from_live_scores(scores, bpcer, engine.threshold, [str(s) for s in sources], missed)
+
+
+def from_live_scores(
+    scores: np.ndarray, bpcer: float, previous_threshold: float, sources: list[str], missed: int = 0
+) -> Calibration:
+    """The threshold below which a share `bpcer` of these live-face scores fall."""
     if len(scores) < FEW_FACES:
         log.warning("only %d live faces: the threshold will move with every face; give more", len(scores))
     threshold = float(np.quantile(scores, bpcer))
@@ -86,9 +93,9 @@ def calibrate(
         bpcer=float(np.mean(scores < threshold)),
         n_faces=len(scores),
         frames_without_face=missed,
-        previous_threshold=engine.threshold,
-        previous_bpcer=float(np.mean(scores < engine.threshold)),
-        sources=[str(s) for s in sources],
+        previous_threshold=previous_threshold,
+        previous_bpcer=float(np.mean(scores < previous_threshold)),
+        sources=sources,
     )
 
 

@@ -44,6 +44,7 @@ class ModelCard:
     created: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # an ensemble's member models, stems beside the card
     card_version: int = CARD_VERSION
 
     def __post_init__(self) -> None:
@@ -61,6 +62,10 @@ class ModelCard:
             raise ModelLoadError(f"model card: expected crop_scale >= 1, got {self.crop_scale}")
         if self.color_order not in ("RGB", "BGR"):
             raise ModelLoadError(f"model card: expected colour order RGB or BGR, got {self.color_order}")
+        if not all(_plain_name(m) for m in self.members):
+            raise ModelLoadError(
+                f"model card: members must be file names beside the card, got {self.members}"
+            )
 
     @property
     def real_index(self) -> int:
@@ -76,6 +81,7 @@ class ModelCard:
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
         data["class_names"] = list(self.class_names)
+        data["members"] = list(self.members)
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     def save(self, path: Path) -> None:
@@ -89,6 +95,7 @@ class ModelCard:
             raise ModelLoadError(f"model card: missing keys {missing}")
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["class_names"] = tuple(str(c) for c in data["class_names"])
+        kwargs["members"] = tuple(str(m) for m in data.get("members", ()))
         try:
             return cls(**kwargs)
         except TypeError as exc:
@@ -106,6 +113,11 @@ class ModelCard:
         if not isinstance(data, dict):
             raise ModelLoadError(f"model card {path}: expected a JSON object")
         return cls.from_dict(data)
+
+
+def _plain_name(name: str) -> bool:
+    """A file name in the card's own folder: no path, so a card cannot point elsewhere."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name
 
 
 CARD_SUFFIX = ".card.json"

@@ -265,6 +265,21 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_export)
 
 
+def _add_ensemble(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ensemble",
+        help="join models of one recipe (e.g. several seeds) into one model scored by their mean",
+        description="Copy two or more trained models into one folder beside a single model card; "
+        "the engine, demo, web app, evaluate and calibrate then run them as one model whose "
+        "real-probability is the mean of theirs. The members must share input size, crop, colour "
+        "order and classes. The threshold starts as the mean of the members' thresholds.",
+    )
+    p.add_argument("--model", "-m", required=True, nargs="+", help="the members (any of their files)")
+    p.add_argument("--output", "-o", required=True, type=Path, help="folder for the ensemble")
+    p.add_argument("--name", default="ensemble", help="file name of the ensemble (default: ensemble)")
+    p.set_defaults(run=_run_ensemble)
+
+
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -378,7 +393,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_gather, _add_train, _add_demo, _add_evaluate, _add_calibrate, _add_export, _add_serve):
+    for add in (
+        _add_gather,
+        _add_train,
+        _add_demo,
+        _add_evaluate,
+        _add_calibrate,
+        _add_ensemble,
+        _add_export,
+        _add_serve,
+    ):
         add(sub)
     for command in sub.choices.values():
         _add_log_args(command)
@@ -592,6 +616,14 @@ def _run_serve(args: argparse.Namespace) -> int:
         ws_max_size=settings.max_body_bytes,
         log_level="warning",
     )
+    return 0
+
+
+def _run_ensemble(args: argparse.Namespace) -> int:
+    from liveness.ensemble import make_ensemble
+
+    card = make_ensemble(args.model, args.output, args.name)
+    log.info("wrote %s (use it with --model)", card)
     return 0
 
 

@@ -9,7 +9,6 @@ from liveness.evaluate.scorers import (
     LBP_SETTINGS,
     EngineScorer,
     LBPSVMScorer,
-    MeanScorer,
     MiniFASNetScorer,
     lbp_features,
     silent_face_box,
@@ -90,16 +89,3 @@ def test_shared_video_pairs_are_ranked_and_decided_per_video(shared):
     assert shipped["mean_score"]["lestari15/real.mp4"] > shipped["mean_score"]["lestari15/fake.mp4"]
     for path, mean in shipped["mean_score"].items():
         assert shipped["decision"][path] == ("real" if mean >= engine.threshold else "spoof")
-
-
-def test_an_ensemble_scores_the_mean_of_its_models(shared, detector, trained_model):
-    shipped = EngineScorer(LivenessEngine.load(detector=None))
-    trained = EngineScorer(LivenessEngine.load(trained_model, detector=None))
-    ensemble = MeanScorer([shipped, trained])
-    faces = _devel_faces(shared, detector, "real", 2) + _devel_faces(shared, detector, "attack__hand", 2)
-    for image, face in faces:
-        both = np.array([shipped.score(image, [face])[0], trained.score(image, [face])[0]])
-        assert ensemble.score(image, [face])[0] == pytest.approx(both.mean(), abs=1e-6)
-    assert ensemble.threshold == pytest.approx((shipped.threshold + trained.threshold) / 2)
-    with pytest.raises(ValueError, match="at least one"):
-        MeanScorer([])

@@ -15,7 +15,7 @@ import numpy as np
 
 from liveness.cards import ModelCard, card_path_for, model_stem, read_label_names, sha256_of
 from liveness.detect import FaceDetector, create_detector
-from liveness.engine.backends import Backend, open_backend
+from liveness.engine.backends import Backend, open_model_backend
 from liveness.errors import ModelLoadError
 from liveness.preprocess import face_crop, to_model_input
 from liveness.resources import DEFAULT_MODEL
@@ -53,10 +53,10 @@ class LivenessEngine:
     ) -> LivenessEngine:
         """Load a model by any of its files (default: the shipped model) and a detector."""
         stem = model_stem(Path(model) if model else DEFAULT_MODEL)
-        card = _load_card(stem)
+        card = load_card(stem)
         if label_file is not None:
             _check_labels(card, Path(label_file))
-        backend = open_backend(stem, card.input_size, runtime)
+        backend = open_model_backend(stem, card.input_size, card.members, runtime)
         if detector is None:
             detector = create_detector(detector_type, **(detector_options or {}))
         log.info(
@@ -93,7 +93,8 @@ class LivenessEngine:
         return "real" if score >= self.threshold else "spoof"
 
 
-def _load_card(stem: Path) -> ModelCard:
+def load_card(stem: Path) -> ModelCard:
+    """The card of the model at `stem`, refused if a weight file beside it is not the one it vouches for."""
     path = card_path_for(stem)
     if not path.is_file():
         present = [p.name for p in stem.parent.glob(stem.name + ".*")] if stem.parent.is_dir() else []

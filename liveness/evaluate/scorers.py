@@ -42,25 +42,6 @@ class EngineScorer:
         return np.array([v.score for v in self.engine.score_faces(image, list(faces))], dtype=np.float64)
 
 
-class MeanScorer:
-    """The mean real-probability of several scorers, e.g. one recipe trained with several seeds.
-
-    Models trained from scratch on one small dataset disagree most on faces
-    unlike their training data; averaging them trades extra inference (each
-    model adds well under a millisecond a face) for less seed-to-seed luck.
-    """
-
-    def __init__(self, scorers: Sequence[Scorer], name: str = "ensemble") -> None:
-        if not scorers:
-            raise ValueError("an ensemble needs at least one scorer")
-        self.scorers = list(scorers)
-        self.name = name
-        self.threshold = float(np.mean([s.threshold for s in self.scorers]))
-
-    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        return np.mean([s.score(image, faces) for s in self.scorers], axis=0)
-
-
 def silent_face_box(
     box: tuple[int, int, int, int], scale: float, frame_w: int, frame_h: int
 ) -> tuple[int, int, int, int]:
