@@ -28,7 +28,7 @@ from liveness.data.datasets import Sample, load_many, split_samples
 from liveness.engine import LivenessEngine
 from liveness.ensemble import make_ensemble
 from liveness.evaluate.harness import evaluate, rethreshold
-from liveness.evaluate.protocols import frame_samples
+from liveness.evaluate.protocols import frame_samples, video_faces, video_pairs
 from liveness.evaluate.scorers import EngineScorer, Scorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
@@ -158,6 +158,11 @@ def main() -> int:
         print(f"calibrated ensemble: {write_calibrated(out / 'ensemble', live_cal, out / 'calibrated')}")
     summary[f"nuaa_subjects_{scored}_live_calibrated"] = calibrated.frame_level
     print(f"threshold {cut:.3f} from held-out live faces of the new camera: {_rates(calibrated.frame_level)}")
+    labels = data / "videos" / "labels.csv"
+    if labels.is_file():  # a third camera: three sources, a real and a spoof clip each
+        pairs = summary["shared_videos"] = video_pairs(scorer, video_faces(labels))
+        means = " ".join(f"{k}={v:.2f}" for k, v in pairs["mean_score"].items() if v is not None)
+        print(f"shared videos: real above spoof in {pairs['pairs_ordered']}/{pairs['pairs']} pairs ({means})")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print(
         f"{args.arch} seed {seeds}, added {args.added if args.added == 'none' else added}"
