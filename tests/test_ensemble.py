@@ -1,4 +1,8 @@
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +13,7 @@ from liveness.engine import LivenessEngine
 from liveness.ensemble import make_ensemble
 from liveness.errors import InputError, ModelLoadError
 from liveness.resources import DEFAULT_MODEL
-from tests.conftest import FAKE_VIDEO, REAL_VIDEO, run_cli
+from tests.conftest import FAKE_VIDEO, REAL_VIDEO, REPO, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,34 @@ def test_a_card_cannot_point_outside_its_folder(trained_model):
     for bad in ("../m", "/etc/passwd", ".."):
         with pytest.raises(ModelLoadError, match="file names beside the card"):
             ModelCard.from_dict({**data, "members": [bad]})
+
+
+def test_the_adapt_to_camera_recipe_runs_end_to_end(gathered, detector, tmp_path):
+    """recipes/adapt_to_camera.sh, shortened to two seeds of one epoch: train, join, calibrate."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.update(EPOCHS="1", SEEDS="1 2")
+    out = tmp_path / "adapted"
+    done = subprocess.run(
+        [
+            "bash",
+            str(REPO / "recipes" / "adapt_to_camera.sh"),
+            str(gathered),
+            str(gathered / "real"),
+            str(REAL_VIDEO),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine = LivenessEngine.load(out / "calibrated" / "ensemble.card.json", detector=detector)
+    assert len(engine.backend.members) == 2
+    assert "liveness calibrate" in engine.card.threshold_source
+    frame, faces = _faces(detector)[0]
+    assert len(engine.score_faces(frame, faces)) == 1
+    usage = subprocess.run(
+        ["bash", str(REPO / "recipes" / "adapt_to_camera.sh")], capture_output=True, text=True
+    )
+    assert usage.returncode == 2 and "TWO_CLASS_FACES" in usage.stdout
