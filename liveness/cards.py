@@ -62,7 +62,7 @@ class ModelCard:
             raise ModelLoadError(f"model card: expected crop_scale >= 1, got {self.crop_scale}")
         if self.color_order not in ("RGB", "BGR"):
             raise ModelLoadError(f"model card: expected colour order RGB or BGR, got {self.color_order}")
-        if not all(_plain_name(m) for m in self.members):
+        if not all(is_plain_name(m) for m in self.members):
             raise ModelLoadError(
                 f"model card: members must be file names beside the card, got {self.members}"
             )
@@ -115,7 +115,7 @@ class ModelCard:
         return cls.from_dict(data)
 
 
-def _plain_name(name: str) -> bool:
+def is_plain_name(name: str) -> bool:
     """A file name in the card's own folder: no path, so a card cannot point elsewhere."""
     return name not in ("", ".", "..") and "/" not in name and "\\" not in name
 

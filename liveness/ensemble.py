@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from liveness.cards import ModelCard, card_path_for, model_stem, sha256_of
+from liveness.cards import ModelCard, card_path_for, is_plain_name, model_stem, sha256_of
 from liveness.engine import load_card
 from liveness.errors import InputError, ModelLoadError
 
@@ -33,6 +33,8 @@ def make_ensemble(models: Sequence[str | Path], out_dir: Path, name: str = "ense
     The threshold is the mean of the members' thresholds, a starting point:
     set one for your camera with `liveness calibrate`.
     """
+    if not is_plain_name(name):
+        raise InputError(f"the ensemble's name must be a plain file name, got {name!r}")
     stems = [model_stem(Path(m)) for m in models]
     if len(stems) < 2:
         raise InputError(f"an ensemble needs at least two models, got {len(stems)}")

@@ -63,6 +63,8 @@ def test_a_calibrated_ensemble_keeps_its_members(trained_model, second_model, de
 def test_members_must_agree_and_files_must_match(trained_model, second_model, tmp_path):
     with pytest.raises(InputError, match="at least two"):
         make_ensemble([trained_model], tmp_path / "one")
+    with pytest.raises(InputError, match="plain file name"):
+        make_ensemble([trained_model, second_model], tmp_path / "bad", name="../escape")
     with pytest.raises(ModelLoadError, match="differ in class_names"):
         make_ensemble([trained_model, DEFAULT_MODEL], tmp_path / "mixed")
     card = make_ensemble([trained_model, second_model], tmp_path / "ens")
