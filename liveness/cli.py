@@ -20,6 +20,7 @@ EPILOG = """examples:
   liveness demo --input videos/real.mp4 --no-display --output annotated.mp4 --json
   liveness demo                       # webcam 0 with the shipped model
   liveness calibrate --live my_camera_live.mp4 --output models/mine   # threshold for your camera
+  liveness ensemble --model s1/m.keras s2/m.keras s3/m.keras --output models/ens   # seeds as one
 """
 
 
