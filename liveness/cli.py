@@ -198,8 +198,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         type=_probability,
         default=0.0,
         metavar="SHARE",
-        help="give this share of training faces a random brightness, contrast and colourfulness, "
-        "drawn regardless of their label, so a dataset where attacks are brighter or crisper "
+        help="give this share of training faces a random brightness, contrast, colourfulness and "
+        "fine detail, drawn regardless of their label, so a dataset where attacks are brighter or crisper "
         "than live faces does not teach that (default: 0, off)",
     )
     p.add_argument(

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -62,6 +63,28 @@ def test_retargeted_brightness_and_colour_no_longer_tell_the_class():
     for statistic in (brightness, contrast, chroma):  # the class gap is gone (before: 30 grey levels)
         assert abs(statistic[:128].mean() - statistic[128:].mean()) < 0.35 * statistic.std()
     np.testing.assert_array_equal(retarget(tf.constant(images), share=0.0).numpy(), images)
+
+
+def _fine_detail(images: np.ndarray) -> np.ndarray:
+    grey = images.mean(axis=3)
+    smooth = np.stack([cv2.blur(g, (3, 3)) for g in grey])
+    return (grey - smooth)[:, 8:32, 8:32].std(axis=(1, 2))
+
+
+def test_retargeted_fine_detail_no_longer_tells_the_class():
+    rng = np.random.default_rng(2)
+    n = 256  # same brightness and contrast; "attack" crisp pixel noise, "live" mostly smooth shading
+    ys, xs = np.mgrid[0:40, 0:40] / 40.0
+    smooth = np.sin(2 * np.pi * (xs[None] * rng.uniform(0.5, 1.5, (n, 1, 1)) + ys[None]))
+    smooth += rng.normal(0.0, 0.1, (n, 40, 40))  # a little fine detail to sharpen
+    noise = rng.normal(0.0, 0.35, (n, 40, 40)) + 0.5 * np.sin(2 * np.pi * (xs[None] + ys[None]))
+    pattern = np.where((np.arange(n) >= n // 2)[:, None, None], noise, smooth)
+    images = np.repeat((110.0 + 25.0 * pattern)[..., None], 3, axis=3).astype(np.float32)
+    before = _fine_detail(images)
+    assert before[n // 2 :].mean() - before[: n // 2].mean() > 1.5 * before.std()  # a large gap
+    after = _fine_detail(retarget(tf.constant(images), share=1.0).numpy())
+    assert abs(after[: n // 2].mean() - after[n // 2 :].mean()) < 0.35 * after.std()
+    assert after.min() > 2.0 and after.max() < 20.0  # within the drawn range, up to clipping
 
 
 def test_only_real_faces_become_attacks(faces):
