@@ -49,24 +49,31 @@ def make_ensemble(models: Sequence[str | Path], out_dir: Path, name: str = "ense
         shutil.copy2(stem.parent / file_name, out_dir / copy)
         files[copy] = sha256_of(out_dir / copy)
         members.append(member)
-    thresholds = [card.threshold for card in cards]
-    ensemble = cards[0].replace(
-        name=name,
-        architecture=f"ensemble({', '.join(sorted({c.architecture for c in cards}))})x{len(cards)}",
-        threshold=float(np.mean(thresholds)),
-        threshold_source="mean of the members' thresholds ("
-        + "; ".join(f"{t:.4f}: {card.threshold_source}" for t, card in zip(thresholds, cards, strict=True))
-        + "); set one for your camera with `liveness calibrate`",
-        training_data={"members": [card.training_data for card in cards]},
-        metrics={"members": [card.metrics for card in cards]},
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        files=files,
-        members=tuple(members),
-    )
+    ensemble = _ensemble_card(cards, name, files, tuple(members))
     path = card_path_for(out_dir / name)
     ensemble.save(path)
     log.info("ensemble of %d models: %s", len(members), path)
     return path
+
+
+def _ensemble_card(
+    cards: list[ModelCard], name: str, files: dict[str, str], members: tuple[str, ...]
+) -> ModelCard:
+    """The first member's card (they agree on how to feed them) with the ensemble's own facts."""
+    thresholds = [card.threshold for card in cards]
+    sources = "; ".join(f"{t:.4f}: {c.threshold_source}" for t, c in zip(thresholds, cards, strict=True))
+    return cards[0].replace(
+        name=name,
+        architecture=f"ensemble({', '.join(sorted({c.architecture for c in cards}))})x{len(cards)}",
+        threshold=float(np.mean(thresholds)),
+        threshold_source=f"mean of the members' thresholds ({sources}); "
+        "set one for your camera with `liveness calibrate`",
+        training_data={"members": [card.training_data for card in cards]},
+        metrics={"members": [card.metrics for card in cards]},
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        files=files,
+        members=members,
+    )
 
 
 def _runtime_file(stem: Path, card: ModelCard) -> str:
