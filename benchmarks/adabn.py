@@ -15,27 +15,28 @@ by `cross_dataset.py` (run it once first, with the same --margin).
 from __future__ import annotations
 
 import argparse
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from liveness.cards import ModelCard, card_path_for
-from liveness.data.manifest import read_rows
-from liveness.data.sources import read_image
+from liveness.data.datasets import load_images, load_samples
+from liveness.evaluate.metrics import auc as roc_auc
 from liveness.export import load_keras_model
-from liveness.preprocess import to_model_input
 
 ADDED = {f"nuaa_000{i}" for i in range(1, 5)}
 
 
+@cache
 def faces(manifest: Path, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Model inputs, is-real and is-added-subject flags for every gathered face."""
-    rows = read_rows(manifest)
-    images = to_model_input([read_image(manifest.parent / r["path"]) for r in rows], size)
-    real = np.array([r["label"] == "real" for r in rows])
-    return images, real, np.array([r["subject"] in ADDED for r in rows])
+    """Model inputs, is-real and is-added-subject flags for every gathered face (read once a size)."""
+    samples = load_samples(manifest)
+    images, kept = load_images(samples, size)
+    kept_samples = [samples[i] for i in kept]
+    real = np.array([s.label == "real" for s in kept_samples])
+    added = np.array([s.subject in ADDED for s in kept_samples])
+    return images.astype(np.float32), real, added
 
 
 def adapt_batchnorm(model, images: np.ndarray) -> None:
@@ -51,8 +52,7 @@ def adapt_batchnorm(model, images: np.ndarray) -> None:
 
 
 def auc(model, images: np.ndarray, real: np.ndarray, real_index: int) -> float:
-    scores = model.predict(images, batch_size=256, verbose=0)[:, real_index]
-    return float(roc_auc_score(real, scores))
+    return roc_auc(real, model.predict(images, batch_size=256, verbose=0)[:, real_index])
 
 
 def main() -> int:
