@@ -143,11 +143,9 @@ def main() -> int:
     }
     # the subjects a run with added live faces holds out (every member of an ensemble);
     # never trained on in either case
+    both = load_many([sets[0], live])  # read once; each seed splits it as its training did
     held = set.intersection(
-        *(
-            {s.subject.removeprefix("d1:") for s in held_out_live([sets[0], live], config, seed)}
-            for seed in runs
-        )
+        *({s.subject.removeprefix("d1:") for s in held_out_live(both, config, seed)} for seed in runs)
     )
     live_cal = from_live_scores(
         live_face_scores(scorer, samples, faces, held), LIVE_REJECTED, scorer.threshold, sorted(held)
@@ -173,9 +171,8 @@ def main() -> int:
     return 0
 
 
-def held_out_live(sets: list[str], config: TrainConfig, seed: int) -> list[Sample]:
+def held_out_live(samples: list[Sample], config: TrainConfig, seed: int) -> list[Sample]:
     """The added live faces that training with `seed` held out for validation (as `train` splits)."""
-    samples = load_many(sets)
     split = split_samples(samples, config.val_fraction, seed)
     return [samples[i] for i in split.val if samples[i].domain == 1]
 
