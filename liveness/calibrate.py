@@ -44,6 +44,33 @@ class Calibration:
     def to_json(self) -> dict:
         return {**self.__dict__, "made": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
+    @property
+    def threshold_source(self) -> str:
+        return (
+            f"BPCER {self.bpcer:.1%} on {self.n_faces} live faces from "
+            f"{', '.join(self.sources)} (liveness calibrate)"
+        )
+
+    def card_metrics(self) -> dict:
+        return {"calibration": self.to_json()}
+
+
+@dataclass
+class DevelopmentThreshold:
+    """The EER threshold of a labelled development run, with the error rates it gives on that
+    run and on the test runs recorded beside it (ISO/IEC 30107-3: fix on development, then test)."""
+
+    threshold: float
+    development: str
+    results: dict[str, dict]
+
+    @property
+    def threshold_source(self) -> str:
+        return f"EER on {self.development} (liveness calibrate --threshold-from)"
+
+    def card_metrics(self) -> dict:
+        return {name: {"threshold_from": self.development, **found} for name, found in self.results.items()}
+
 
 def live_scores(
     engine: LivenessEngine, sources: Sequence[str | Path], skip: int = 1
@@ -99,7 +126,40 @@ def from_live_scores(
     )
 
 
-def write_calibrated(model: str | Path, calibration: Calibration, out_dir: Path) -> Path:
+def from_development(development: str | Path, records: Sequence[str | Path] = ()) -> DevelopmentThreshold:
+    """Fix the threshold at the frame-level EER of a development run of `liveness evaluate`, and
+    judge it and the `records` runs (their saved scores, not rescored) at that threshold.
+
+    Each run is named by its report folder, e.g. reports/replay-attack-devel -> replay-attack-devel.
+    """
+    from liveness.evaluate.run import frame_report, read_scores, video_report
+
+    runs = [_scores_file(Path(path)) for path in (development, *records)]
+    names = [scores.parent.name for scores in runs]
+    if len(set(names)) != len(names):
+        raise InputError(f"runs must come from differently named report folders, got {names}")
+    scored = [read_scores(scores) for scores in runs]
+    threshold = frame_report(scored[0], 0.5)["eer_threshold"]  # the evaluate report's own EER point
+    if threshold is None:
+        raise InputError(f"{runs[0]}: needs scored real and attack faces to fix an EER threshold")
+    results = {
+        name: {"frame_level": frame_report(run, threshold), "video_level": video_report(run, threshold)}
+        for name, run in zip(names, scored, strict=True)
+    }
+    return DevelopmentThreshold(threshold, names[0], results)
+
+
+def _scores_file(path: Path) -> Path:
+    """The scores.csv of a report folder, of its report.json, or the file itself."""
+    scores = path / "scores.csv" if path.is_dir() else path.with_name("scores.csv")
+    if not scores.is_file():
+        raise InputError(f"{path}: no scores.csv of a `liveness evaluate` run there")
+    return scores
+
+
+def write_calibrated(
+    model: str | Path, calibration: Calibration | DevelopmentThreshold, out_dir: Path
+) -> Path:
     """Copy the model's files into `out_dir` with a card carrying the new threshold.
 
     The original stays untouched (it may be the shipped model inside the package).
@@ -112,11 +172,8 @@ def write_calibrated(model: str | Path, calibration: Calibration, out_dir: Path)
         shutil.copy2(stem.parent / name, out_dir / name)
     new = card.replace(
         threshold=calibration.threshold,
-        threshold_source=(
-            f"BPCER {calibration.bpcer:.1%} on {calibration.n_faces} live faces from "
-            f"{', '.join(calibration.sources)} (liveness calibrate)"
-        ),
-        metrics={**card.metrics, "calibration": calibration.to_json()},
+        threshold_source=calibration.threshold_source,
+        metrics={**card.metrics, **calibration.card_metrics()},
         files={name: sha256_of(out_dir / name) for name in card.files},
     )
     path = out_dir / card_file.name

@@ -6,6 +6,7 @@ so a CI run can never pass by skipping the real-data tests.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -107,3 +108,16 @@ def small_fasnet_config(dataset: Path, out: Path, **options):
 
     defaults = {"plot": None, "architecture": "fasnet", "input_size": 64, "epochs": 1, "batch_size": 32}
     return TrainConfig(dataset=str(dataset), model=str(out / "m.keras"), **{**defaults, **options})
+
+
+def replay_subset(tmp_path: Path, every: int = 60, offset: int = 0, name: str = "subset") -> Path:
+    """Every N-th devel row of Replay-Attack (from `offset`), paths made absolute, as a small index CSV."""
+    root = SHARED / "data" / "replay-attack"
+    with open(root / "index.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][offset::every]
+    out = tmp_path / f"{name}.csv"
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "path": str(root / r["path"])} for r in rows)
+    return out

@@ -8,7 +8,7 @@ from liveness.calibrate import calibrate, live_scores, write_calibrated
 from liveness.cards import ModelCard, card_path_for
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
-from tests.conftest import REAL_VIDEO, VIDEOS, run_cli
+from tests.conftest import REAL_VIDEO, VIDEOS, replay_subset, run_cli
 
 LIVE = [VIDEOS / "tranvanluyt2203" / "real.mp4", REAL_VIDEO]
 
@@ -51,3 +51,44 @@ def test_calibrate_command_writes_a_usable_copy(shared, tmp_path):
     assert card["metrics"]["calibration"]["sources"] == [str(REAL_VIDEO)]
     bad = run_cli("calibrate", "--live", str(tmp_path / "missing.mp4"))
     assert bad.returncode != 0 and "input not found" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_threshold_from_a_development_run_with_its_test_runs_recorded(shared, tmp_path):
+    """Fix on development, judge a test run at that threshold: the numbers in the card are the
+    ones `liveness evaluate --threshold-from` gives when it scores the test set again."""
+    dev, test = tmp_path / "reports" / "dev", tmp_path / "reports" / "test"
+    done = run_cli(
+        "evaluate", "--dataset", str(replay_subset(tmp_path, 60, 0, "a")), "--report-dir", str(dev)
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_cli(
+        "evaluate",
+        "--dataset",
+        str(replay_subset(tmp_path, 60, 30, "b")),
+        "--report-dir",
+        str(test),
+        "--threshold-from",
+        str(dev / "report.json"),
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_cli(
+        "calibrate", "--threshold-from", str(dev), "--record", str(test), "--output", str(tmp_path / "fixed")
+    )
+    assert done.returncode == 0, done.stderr
+    dev_report = json.loads((dev / "report.json").read_text())
+    test_report = json.loads((test / "report.json").read_text())
+    card = ModelCard.load(next((tmp_path / "fixed").glob("*.card.json")))
+    assert card.threshold == pytest.approx(dev_report["frame_level"]["eer_threshold"], abs=1e-5)
+    assert card.threshold != pytest.approx(dev_report["threshold"])  # not the card's old one
+    assert "EER on dev" in card.threshold_source
+    for level in ("frame_level", "video_level"):
+        for key in ("apcer", "bpcer", "acer", "hter", "auc", "apcer_per_pais"):
+            assert card.metrics["test"][level][key] == pytest.approx(test_report[level][key], abs=1e-4), key
+    assert card.metrics["dev"]["frame_level"]["bpcer"] == pytest.approx(
+        card.metrics["dev"]["frame_level"]["apcer_pooled"], abs=0.1
+    )  # at its own EER point the two error rates meet
+
+    lonely = run_cli("calibrate", "--live", str(REAL_VIDEO), "--record", str(test))
+    assert lonely.returncode != 0 and "--record needs --threshold-from" in lonely.stderr
+    empty = run_cli("calibrate", "--threshold-from", str(tmp_path))
+    assert empty.returncode != 0 and "no scores.csv" in empty.stderr and "Traceback" not in empty.stderr

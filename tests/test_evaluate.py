@@ -1,6 +1,5 @@
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,20 +7,7 @@ import pytest
 from liveness.errors import DatasetError
 from liveness.evaluate.dataset import load_eval_set
 from liveness.evaluate.report import REPORT_KEYS, pad_metrics
-from tests.conftest import SHARED, run_cli
-
-
-def _subset(tmp_path: Path, every: int = 60) -> Path:
-    """Every N-th devel row of Replay-Attack, paths made absolute, as a small index CSV."""
-    root = SHARED / "data" / "replay-attack"
-    with open(root / "index.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][::every]
-    out = tmp_path / "subset.csv"
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**r, "path": str(root / r["path"])} for r in rows)
-    return out
+from tests.conftest import replay_subset, run_cli
 
 
 def _recompute(rows: list[dict], threshold: float) -> dict:
@@ -46,7 +32,7 @@ def _recompute(rows: list[dict], threshold: float) -> dict:
 
 
 def test_evaluate_writes_every_file_and_key_and_recomputes(shared, tmp_path):
-    subset = _subset(tmp_path)
+    subset = replay_subset(tmp_path)
     report_dir = tmp_path / "report"
     done = run_cli("evaluate", "--dataset", str(subset), "--split", "devel", "--report-dir", str(report_dir))
     assert done.returncode == 0, done.stderr

@@ -132,6 +132,28 @@ def threshold_from(path: str | Path) -> float:
     return found[1]
 
 
+def read_scores(path: str | Path) -> ScoredSet:
+    """The scores.csv of an earlier run, to judge its scores at another threshold without rescoring."""
+    rows = read_rows(Path(path))
+    if not rows or not {"label", "score"} <= set(rows[0]):
+        raise ConfigError(f"{path} is not a scores.csv written by `liveness evaluate`")
+    samples = [
+        EvalSample(
+            Path(r["path"]),
+            r["label"] == "real",
+            r.get("attack", ""),
+            r.get("subject", ""),
+            r.get("video_id", ""),
+        )
+        for r in rows
+    ]
+    try:
+        scores = np.array([float(r["score"]) if r["score"] else np.nan for r in rows])
+    except ValueError as exc:
+        raise ConfigError(f"{path}: a score is not a number ({exc})") from None
+    return ScoredSet(samples, scores)
+
+
 def write_scores(path: Path, scored: ScoredSet, threshold: float) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
