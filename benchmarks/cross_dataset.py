@@ -134,10 +134,9 @@ def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScore
     """The model trained on `datasets`, or the given model(s): several are joined into one
     ensemble in --out (scored by their mean)."""
     models = args.model or [_train(args, datasets)]
-    if len(models) == 1:
-        return EngineScorer(LivenessEngine.load(models[0], detector=None), args.arch)
-    ensemble = make_ensemble(models, args.out)
-    return EngineScorer(LivenessEngine.load(ensemble, detector=None), f"{args.arch} x{len(models)}")
+    model = models[0] if len(models) == 1 else make_ensemble(models, args.out)
+    engine = LivenessEngine.load(model, detector=None)
+    return EngineScorer(engine, engine.card.architecture)  # named by what it is, not by --arch
 
 
 def _train(args: argparse.Namespace, datasets: list[str]) -> Path:

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Speed of the liveness pipeline, every number measured in this run on this machine.
 
-Per-face latency (batch 1 and batch 8): the tutorial's `model.predict`, the
-project's engine with each runtime, and the MiniFASNet reference pair.
+Per-face latency (batch 1 and batch 8): the shipped model through the engine;
+the tutorial's LivenessNet through `model.predict` (the baseline), the Keras
+`tf.function` runtime and LiteRT; and the MiniFASNet reference pair.
 Pipeline frames per second on a 640x480 single-face video for each
 detector, time from process start to the demo's first result, and the
 demo's peak resident memory. Medians of repeated runs, p95 beside them.
@@ -30,7 +31,7 @@ import numpy as np
 from liveness.data.sources import iter_video
 from liveness.detect import create_detector
 from liveness.engine import LivenessEngine
-from liveness.preprocess import face_crop
+from liveness.preprocess import face_crop, to_model_input
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LIVENESS_SHARED_DIR", REPO.parent / "shared"))
@@ -73,15 +74,31 @@ def tutorial_predict(model, frame: np.ndarray, boxes: list) -> Callable[[], obje
     return run
 
 
+def tutorial_network(folder: Path) -> tuple[Path, Path]:
+    """The tutorial's LivenessNet (32 px) as .keras and .tflite. Untrained: weights do not change
+    how long a forward pass takes, so the three runtimes below time one and the same network."""
+    from liveness.export import export_tflite
+    from liveness.models import build_model
+
+    model = build_model("livenessnet", input_size=32, n_classes=2)
+    model.save(folder / "livenessnet.keras")
+    return folder / "livenessnet.keras", export_tflite(model, folder / "livenessnet.tflite")
+
+
 def per_face(
-    frame: np.ndarray, n_faces: int, repeats: int, candidates: Sequence[Path] = ()
+    frame: np.ndarray,
+    n_faces: int,
+    repeats: int,
+    tutorial: tuple[Path, Path],
+    candidates: Sequence[Path] = (),
 ) -> dict[str, dict[str, float]]:
+    from liveness.engine.backends import KerasBackend, LiteRTBackend
+    from liveness.export import load_keras_model
+
     detector = create_detector("res10")
     face = detector.detect(frame)[0]
     faces = [face] * n_faces
-    engines = {
-        f"engine_{rt}": LivenessEngine.load(runtime=rt, detector=detector) for rt in ("litert", "keras")
-    }
+    engines = {"engine_litert": LivenessEngine.load(runtime="litert", detector=detector)}  # shipped model
     for model in candidates:
         engine = LivenessEngine.load(model, runtime="litert", detector=detector)
         engines[f"engine_litert_{engine.card.architecture}_{engine.card.input_size}px"] = engine
@@ -89,12 +106,14 @@ def per_face(
         label: timed(lambda e=engine: e.score_faces(frame, faces), repeats)
         for label, engine in engines.items()
     }
-    from liveness.export import load_keras_model
-    from liveness.resources import DEFAULT_MODEL
-
-    model = load_keras_model(DEFAULT_MODEL)
+    keras_file, tflite_file = tutorial
+    for label, backend in (
+        ("livenessnet_litert", LiteRTBackend(tflite_file, 32)),
+        ("livenessnet_keras_tf_function", KerasBackend(keras_file, 32)),
+    ):
+        results[label] = timed(lambda b=backend: b.run(crops_32(frame, faces)), repeats)
     results["tutorial_model_predict"] = timed(
-        tutorial_predict(model, frame, [f.box for f in faces]), max(10, repeats // 10)
+        tutorial_predict(load_keras_model(keras_file), frame, [f.box for f in faces]), max(10, repeats // 10)
     )
     reference = SHARED / "models" / "minifasnet"
     if reference.is_dir():
@@ -103,6 +122,11 @@ def per_face(
         mini = MiniFASNetScorer(reference)
         results["minifasnet_pair_onnxruntime"] = timed(lambda: mini.score(frame, faces), repeats)
     return {k: {s: v / n_faces if s != "n" else v for s, v in r.items()} for k, r in results.items()}
+
+
+def crops_32(frame: np.ndarray, faces: Sequence) -> np.ndarray:
+    """The faces as a 32 px model batch, the same work the engine does before its runtime."""
+    return to_model_input([face_crop(frame, f.box, 1.0) for f in faces], 32, "RGB")
 
 
 def pipeline_fps(video: Path, detector_type: str, repeats: int = 3) -> dict[str, float]:
@@ -217,8 +241,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         video = make_video(Path(tmp) / "single_face_640x480.mp4")
         frame = next(iter_video(video)).image
-        single = per_face(frame, 1, args.repeats, args.candidate)
-        batch8 = per_face(frame, 8, max(50, args.repeats // 4), args.candidate)
+        tutorial = tutorial_network(Path(tmp))
+        single = per_face(frame, 1, args.repeats, tutorial, args.candidate)
+        batch8 = per_face(frame, 8, max(50, args.repeats // 4), tutorial, args.candidate)
         fps = {name: pipeline_fps(video, name) for name in ("res10", "blazeface")}
         startup, rss = demo_process(video)
     report = {

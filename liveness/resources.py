@@ -13,7 +13,7 @@ from pathlib import Path
 from liveness.errors import ModelLoadError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-DEFAULT_MODEL = ASSETS / "livenessnet.keras"
+DEFAULT_MODEL = ASSETS / "livenessnet_x3.card.json"
 
 RES10_WEIGHTS = "res10_300x300_ssd_iter_140000.caffemodel"
 RES10_CONFIGS = ("deploy.prototxt", "deploy.prototxt.txt")

@@ -8,6 +8,7 @@ from liveness.calibrate import calibrate, live_scores, write_calibrated
 from liveness.cards import ModelCard, card_path_for
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
+from liveness.resources import DEFAULT_MODEL
 from tests.conftest import REAL_VIDEO, VIDEOS, replay_subset, run_cli
 
 LIVE = [VIDEOS / "tranvanluyt2203" / "real.mp4", REAL_VIDEO]
@@ -47,7 +48,7 @@ def test_calibrate_command_writes_a_usable_copy(shared, tmp_path):
     done = run_cli("calibrate", "--live", str(REAL_VIDEO), "--skip", "4", "--output", str(tmp_path / "mine"))
     assert done.returncode == 0, done.stderr
     assert "live faces" in done.stderr and "calibrated copy" in done.stderr
-    card = json.loads((tmp_path / "mine" / "livenessnet.card.json").read_text())
+    card = json.loads((tmp_path / "mine" / DEFAULT_MODEL.name).read_text())
     assert card["metrics"]["calibration"]["sources"] == [str(REAL_VIDEO)]
     bad = run_cli("calibrate", "--live", str(tmp_path / "missing.mp4"))
     assert bad.returncode != 0 and "input not found" in bad.stderr and "Traceback" not in bad.stderr

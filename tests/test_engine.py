@@ -53,7 +53,7 @@ def test_shipped_model_loads_without_tensorflow(shared):
         f"frame = cv2.VideoCapture({str(REAL_VIDEO)!r}).read()[1]\n"
         "verdicts = engine.analyse(frame)\n"
         "assert len(verdicts) == 1, verdicts\n"
-        "assert engine.backend.name == 'litert'\n"
+        "assert engine.backend.name.startswith('litert')\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
         "print(verdicts[0].score)\n"
     )
@@ -66,8 +66,15 @@ def test_shipped_model_card_is_complete():
     card = ModelCard.load(card_path_for(DEFAULT_MODEL))
     assert card.class_names and card.real_class == "real"
     assert "research" in card.terms and "retrain" in card.terms.lower()
-    assert card.metrics["validation_frame_level"]["auc"] is not None
-    assert sum(p.stat().st_size for p in DEFAULT_MODEL.parent.glob("livenessnet.*")) < 5_000_000
+    assert "Replay-Attack" in card.training_data["dataset"] and card.limitations
+    # the numbers that made it the default (recipes/ship_two_domain.sh), recorded at its own threshold
+    devel = card.metrics["replay-attack-devel"]
+    assert devel["frame_level"]["threshold"] == card.threshold
+    assert (
+        devel["video_level"]["acer"] <= 0.03 and max(devel["video_level"]["apcer_per_pais"].values()) <= 0.05
+    )
+    files = [DEFAULT_MODEL, *(DEFAULT_MODEL.parent / name for name in card.files)]
+    assert sum(p.stat().st_size for p in files) < 5_000_000
 
 
 def _copy_model(trained_model, tmp_path):

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,8 +66,16 @@ def test_members_must_agree_and_files_must_match(trained_model, second_model, tm
         make_ensemble([trained_model], tmp_path / "one")
     with pytest.raises(InputError, match="plain file name"):
         make_ensemble([trained_model, second_model], tmp_path / "bad", name="../escape")
+    relabelled = tmp_path / "relabelled"
+    relabelled.mkdir()
+    for path in trained_model.parent.glob(trained_model.stem + ".*"):
+        shutil.copy(path, relabelled / path.name)
+    card_file = card_path_for(relabelled / trained_model.name)
+    card_file.write_text(json.dumps({**json.loads(card_file.read_text()), "class_names": ["attack", "real"]}))
     with pytest.raises(ModelLoadError, match="differ in class_names"):
-        make_ensemble([trained_model, DEFAULT_MODEL], tmp_path / "mixed")
+        make_ensemble([trained_model, card_file], tmp_path / "mixed")
+    with pytest.raises(ModelLoadError, match="itself an ensemble"):
+        make_ensemble([trained_model, DEFAULT_MODEL], tmp_path / "shipped")  # the shipped model is one
     card = make_ensemble([trained_model, second_model], tmp_path / "ens")
     with pytest.raises(ModelLoadError, match="itself an ensemble"):
         make_ensemble([card, trained_model], tmp_path / "nested")
