@@ -35,21 +35,23 @@ liveness evaluate --model "$WORK/ensemble/$NAME.card.json" --dataset "$RA" --spl
 liveness calibrate --model "$WORK/ensemble/$NAME.card.json" \
     --threshold-from "$WORK/reports/replay-attack-devel/report.json" --output "$WORK/shipped"
 # what the card says in words (the numbers are already in it, from calibrate)
-python - "$WORK/shipped/$NAME.card.json" <<'PY'
+python - "$WORK/shipped/$NAME.card.json" "$WORK" <<'PY'
+import json
 import sys
 from pathlib import Path
 
 from liveness.cards import ModelCard
 
-path = Path(sys.argv[1])
+path, work = Path(sys.argv[1]), sys.argv[2]
 card = ModelCard.load(path)
+members = json.loads(json.dumps(card.training_data).replace(work, "$WORK"))  # no paths of this machine
 card.replace(
     training_data={
         "dataset": "Idiap Replay-Attack train split (15 subjects, 360 videos, 10 frames each) and "
         "the NUAA Photograph Imposter Database (8 subjects, 1,899 images) as shared in ../shared, "
         "faces gathered with res10 by `liveness gather`; see recipes/ship_two_domain.sh",
         "citation": "Chingovska, Anjos, Marcel, BIOSIG 2012 (Replay-Attack); Tan et al., ECCV 2010 (NUAA)",
-        **card.training_data,
+        **members,
     },
     limitations="Two labs' data: one webcam each, print and phone/tablet replay attacks, no masks. "
     "The threshold was fixed on Replay-Attack devel; for another camera set it from that camera's "
