@@ -521,13 +521,23 @@ def _run_demo(args: argparse.Namespace) -> int:
         smooth=args.smooth,
     )
     summary = run_demo(engine, options)
+    share = summary.real_share
     log.info(
-        "%d frames (%d with a face) in %.1f s, %.1f FPS",
+        "%d frames (%d with a face) in %.1f s, %.1f FPS; %s of %d faces judged real",
         summary.frames,
         summary.frames_with_face,
         summary.seconds,
         summary.fps,
+        "n/a" if share is None else f"{share:.0%}",
+        summary.faces,
     )
+    if summary.looks_uncalibrated():
+        log.warning(
+            "nearly every face was judged an attack. If these were live people in front of your "
+            "camera, the model's threshold does not suit that camera: set one from its live faces "
+            "with `liveness calibrate --live <video of live people> --output <folder>` and run the "
+            "demo with --model <folder>"
+        )
     return 0
 
 

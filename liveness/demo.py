@@ -29,6 +29,7 @@ from liveness.types import Verdict
 log = logging.getLogger(__name__)
 
 GREEN, RED, WHITE = (60, 200, 60), (40, 40, 230), (255, 255, 255)
+MANY_FACES = 50  # below this a run is too short to say anything about the threshold
 
 
 @dataclass
@@ -45,11 +46,22 @@ class DemoOptions:
 class DemoSummary:
     frames: int = 0
     frames_with_face: int = 0
+    faces: int = 0
+    faces_real: int = 0
     seconds: float = 0.0
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
+
+    @property
+    def real_share(self) -> float | None:
+        return self.faces_real / self.faces if self.faces else None
+
+    def looks_uncalibrated(self) -> bool:
+        """Nearly every face of a long run judged an attack: on a live camera, the usual sign that
+        the model's threshold was fixed on another camera (README, "Calibrate to your camera")."""
+        return self.faces >= MANY_FACES and self.faces_real <= 0.05 * self.faces
 
 
 def display_available() -> bool:
@@ -80,6 +92,8 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
             rate = meter.tick()
             summary.frames += 1
             summary.frames_with_face += bool(verdicts)
+            summary.faces += len(verdicts)
+            summary.faces_real += sum(v.label == "real" for v in verdicts)
             if sink:
                 _write_json(sink, frame, verdicts, tracks, engine.threshold)
             if options.output or display:

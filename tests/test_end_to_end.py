@@ -24,7 +24,7 @@ def _check_demo_output(out_json, out_video, frames_expected: int) -> list[dict]:
     return lines
 
 
-def _demo_headless(tmp_path, video, frames: int, *model_args: str) -> None:
+def _demo_headless(tmp_path, video, frames: int, *model_args: str):
     """`demo.py` on a video, headless, writing an annotated video and JSON lines; checks both."""
     out_json, out_video = tmp_path / "frames.jsonl", tmp_path / "annotated.mp4"
     done = run_cli(
@@ -40,6 +40,7 @@ def _demo_headless(tmp_path, video, frames: int, *model_args: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     _check_demo_output(out_json, out_video, frames)
+    return done
 
 
 def test_gather_train_demo_with_the_tutorial_scripts(shared, tmp_path):
@@ -81,6 +82,10 @@ def test_gather_train_demo_with_the_tutorial_scripts(shared, tmp_path):
 
 
 def test_demo_runs_on_the_shipped_model_without_training(shared, tmp_path):
-    _demo_headless(tmp_path, REAL_VIDEO, 112)
+    done = _demo_headless(tmp_path, REAL_VIDEO, 112)
+    assert "faces judged real" in done.stderr and "calibrate" not in done.stderr
+    replay = run_cli("demo", "--input", str(FAKE_VIDEO), "--no-display")
+    assert replay.returncode == 0 and "0% of 77 faces judged real" in replay.stderr
+    assert "liveness calibrate --live" in replay.stderr  # all attacks: the hint for a live camera
     done = run_cli("demo", "--input", str(REAL_VIDEO), "--no-display", "--json", "--max-frames", "5")
     assert [len(json.loads(line)["faces"]) for line in done.stdout.splitlines()] == [1] * 5
