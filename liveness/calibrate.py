@@ -132,16 +132,14 @@ def from_development(development: str | Path, records: Sequence[str | Path] = ()
 
     Each run is named by its report folder, e.g. reports/replay-attack-devel -> replay-attack-devel.
     """
-    from liveness.evaluate.run import frame_report, read_scores, video_report
+    from liveness.evaluate.run import frame_report, read_scores, threshold_from, video_report
 
     runs = [_scores_file(Path(path)) for path in (development, *records)]
     names = [scores.parent.name for scores in runs]
     if len(set(names)) != len(names):
         raise InputError(f"runs must come from differently named report folders, got {names}")
+    threshold = threshold_from(development)  # exactly what `liveness evaluate --threshold-from` applies
     scored = [read_scores(scores) for scores in runs]
-    threshold = frame_report(scored[0], 0.5)["eer_threshold"]  # the evaluate report's own EER point
-    if threshold is None:
-        raise InputError(f"{runs[0]}: needs scored real and attack faces to fix an EER threshold")
     results = {
         name: {"frame_level": frame_report(run, threshold), "video_level": video_report(run, threshold)}
         for name, run in zip(names, scored, strict=True)

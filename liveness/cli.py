@@ -308,7 +308,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     fixed.add_argument(
         "--threshold-from",
         metavar="REPORT_OR_SCORES",
-        help="apply the EER threshold of a development run (its report.json or scores.csv)",
+        help="apply the EER threshold of a development run (its report folder, report.json or scores.csv)",
     )
     p.add_argument(
         "--attack-types",

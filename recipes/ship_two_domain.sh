@@ -44,14 +44,14 @@ from liveness.cards import ModelCard
 
 path, work = Path(sys.argv[1]), sys.argv[2]
 card = ModelCard.load(path)
-members = json.loads(json.dumps(card.training_data).replace(work, "$WORK"))  # no paths of this machine
+training_data = json.loads(json.dumps(card.training_data).replace(work, "$WORK"))  # no local paths
 card.replace(
     training_data={
         "dataset": "Idiap Replay-Attack train split (15 subjects, 360 videos, 10 frames each) and "
         "the NUAA Photograph Imposter Database (8 subjects, 1,899 images) as shared in ../shared, "
         "faces gathered with res10 by `liveness gather`; see recipes/ship_two_domain.sh",
         "citation": "Chingovska, Anjos, Marcel, BIOSIG 2012 (Replay-Attack); Tan et al., ECCV 2010 (NUAA)",
-        **members,
+        **training_data,
     },
     limitations="Two labs' data: one webcam each, print and phone/tablet replay attacks, no masks. "
     "The threshold was fixed on Replay-Attack devel; for another camera set it from that camera's "

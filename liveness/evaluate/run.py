@@ -113,8 +113,10 @@ def video_report(scored: ScoredSet, threshold: float, declared: Sequence[str] = 
 
 
 def threshold_from(path: str | Path) -> float:
-    """The EER threshold fixed on a development run: its report.json, or its scores.csv."""
+    """The EER threshold fixed on a development run: its report folder's report.json, or its scores.csv."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
     if not path.is_file():
         raise ConfigError(f"--threshold-from: {path} not found")
     if path.suffix == ".json":
@@ -125,8 +127,9 @@ def threshold_from(path: str | Path) -> float:
         if value is None:
             raise ConfigError(f"{path}: the development run has no EER threshold (one class only?)")
         return float(value)
-    rows = [r for r in read_rows(path) if r.get("score")]
-    found = eer(np.array([r["label"] == "real" for r in rows]), np.array([float(r["score"]) for r in rows]))
+    scored = read_scores(path)
+    ok = scored.detected()
+    found = eer(np.array([s.is_real for s in scored.samples])[ok], scored.scores[ok])
     if found is None:
         raise ConfigError(f"{path}: needs scored real and attack rows to fix an EER threshold")
     return found[1]
