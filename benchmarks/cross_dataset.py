@@ -71,6 +71,13 @@ def parse_args() -> argparse.Namespace:
         help="ra2nuaa: train on Replay-Attack, test NUAA (default); nuaa2ra: the reverse; "
         "both: train on Replay-Attack train + NUAA, test Replay-Attack devel and the shared videos",
     )
+    p.add_argument(
+        "--live-only",
+        action="store_true",
+        help="train on Replay-Attack's live faces alone, every attack simulated from them "
+        "(--synthetic-attacks is then the share of live faces turned into attacks): both classes "
+        "come from one camera and room, so only recapture artefacts separate them",
+    )
     p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
     p.add_argument("--lbp", action="store_true", help="also fit and score the LBP + SVM baseline")
     return p.parse_args()
@@ -78,6 +85,10 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if args.live_only and (args.direction != "ra2nuaa" or not args.synthetic_attacks):
+        sys.exit(
+            "--live-only trains on Replay-Attack alone (--direction ra2nuaa) with --synthetic-attacks > 0"
+        )
     setup_logging(0)
     started = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +108,8 @@ def main() -> int:
     if args.direction == "both":
         sets = [str(train_manifest), str(nuaa_manifest)]
         return train_and_score_devel(args, sets, "Replay-Attack + NUAA", ra, devel_manifest, videos, started)
-    scorers = [project_scorer(args, [str(train_manifest)])]
+    train_set = live_faces_of(train_manifest) if args.live_only and train_manifest else train_manifest
+    scorers = [project_scorer(args, [str(train_set)])]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
         scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
     if args.lbp:
@@ -137,6 +149,20 @@ def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScore
     model = models[0] if len(models) == 1 else make_ensemble(models, args.out)
     engine = LivenessEngine.load(model, detector=None)
     return EngineScorer(engine, engine.card.architecture)  # named by what it is, not by --arch
+
+
+def live_faces_of(manifest: Path) -> Path:
+    """A manifest beside `manifest` listing only its live faces."""
+    with open(manifest, newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r["label"] == "real"]
+        fields = reader.fieldnames or []
+    out = manifest.with_name("live_only.csv")
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
 
 
 def _train(args: argparse.Namespace, datasets: list[str]) -> Path:

@@ -183,7 +183,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         metavar="RATE",
         help="turn this share of real faces per batch into simulated prints and screen replays, "
-        "labelled as attacks (default: 0, off)",
+        "labelled as attacks (default: 0, off); with it a dataset of live faces alone trains too, "
+        "every attack simulated (validation then simulates attacks from half its live faces)",
     )
     p.add_argument(
         "--clean-share",

@@ -12,7 +12,7 @@ import logging
 import os
 import platform
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from liveness.export import export_model
 
 log = logging.getLogger(__name__)
 
+SIMULATED_CLASS = "spoof"  # the attack class of a live-faces-only set, all of it synthesised
 DATA_TERMS = (
     "Trained on data whose owners restrict use to research; not for production. "
     "Retrain on face data you are licensed to use before deploying."
@@ -96,8 +97,9 @@ def train(config: TrainConfig) -> TrainResult:
     MODELS.get(config.architecture)  # an unknown name fails before minutes of loading
     keras.utils.set_random_seed(config.seed)
     datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
-    samples = load_many(datasets)
-    class_names = sorted({s.label for s in samples})
+    samples = load_many(datasets, live_only_ok=config.synthetic_attacks > 0)
+    live_only = {s.label for s in samples} == {"real"}
+    class_names = sorted({s.label for s in samples} | ({SIMULATED_CLASS} if live_only else set()))
     real_class = real_class_of(class_names)
     split = split_samples(samples, config.val_fraction, config.seed)
     log.info("validation split: %s (%d train, %d validation)", split.how, len(split.train), len(split.val))
@@ -123,19 +125,26 @@ def train(config: TrainConfig) -> TrainResult:
         metrics=[["accuracy"]] + [[] for _ in model.outputs[1:]],
     )
     classes = (class_names.index(real_class), _attack_index(class_names, real_class))
-    history = _fit(model, images, labels, teacher, train_rows, val_rows, config, classes)
+    x_val, y_val = images[val_rows], labels[val_rows]
+    if live_only:
+        x_val, y_val = simulated_validation(x_val, y_val, classes, config.seed)
+    history = _fit(model, images, labels, teacher, train_rows, (x_val, y_val), config, classes)
     if len(model.outputs) > 1:  # keep the probabilities; the extra outputs only guided training
         model = keras.Model(model.inputs, model.outputs[0], name=model.name)
-    probabilities = model.predict(images[val_rows], batch_size=256, verbose=0)
+    probabilities = model.predict(x_val, batch_size=256, verbose=0)
     real_scores = probabilities[:, class_names.index(real_class)]
-    is_real = labels[val_rows] == class_names.index(real_class)
+    is_real = y_val == class_names.index(real_class)
     validation = _validation_metrics(is_real, real_scores)
-    _log_report(labels[val_rows], probabilities.argmax(axis=1), class_names)
+    _log_report(y_val, probabilities.argmax(axis=1), class_names)
 
     model_path = Path(config.model)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(model_path)
     card = _card(config, class_names, real_class, crop_scale, samples, split, validation, model_path)
+    if live_only:
+        card = replace(
+            card, threshold_source=card.threshold_source + ", its attacks simulated from its live faces"
+        )
     card.save(card_path_for(model_path))
     export_model(model_path)
     if config.le:
@@ -151,7 +160,7 @@ def _fit(
     labels: np.ndarray,
     teacher: np.ndarray | None,
     train_rows: list[int],
-    val_rows: list[int],
+    val: tuple[np.ndarray, np.ndarray],
     config: TrainConfig,
     classes: tuple[int, int],
 ) -> dict[str, list[float]]:
@@ -190,7 +199,7 @@ def _fit(
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = (
-        tf.data.Dataset.from_tensor_slices((images[val_rows].astype(np.float32), labels[val_rows]))
+        tf.data.Dataset.from_tensor_slices((val[0].astype(np.float32), val[1]))
         .batch(256)
         .map(lambda x, y: (x, targets_val(x, y)))
         .prefetch(tf.data.AUTOTUNE)
@@ -309,6 +318,26 @@ def _augmenter(seed: int) -> Any:
         ],
         name="augment",
     )
+
+
+def simulated_validation(
+    images: np.ndarray, labels: np.ndarray, classes: tuple[int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validation faces for a live-faces-only set: half the live faces become simulated
+    prints or replays, drawn once with the run's seed so every epoch is judged on the
+    same set (the threshold is then the EER between live and simulated attacks)."""
+    import tensorflow as tf
+
+    from liveness import augment as aug
+
+    tf.random.set_seed(seed)
+    x, y = aug.synthesise_attacks(tf.constant(images, tf.float32), tf.constant(labels), *classes, 0.5)
+    log.info(
+        "validation: %d live faces, %d simulated attacks",
+        int((y == classes[0]).numpy().sum()),
+        int((y == classes[1]).numpy().sum()),
+    )
+    return np.clip(np.rint(x.numpy()), 0, 255).astype(images.dtype), y.numpy()
 
 
 def _attack_index(class_names: list[str], real_class: str) -> int:

@@ -3,6 +3,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from liveness.errors import DatasetError  # noqa: E402
 from liveness.models import build_model  # noqa: E402
 from liveness.models.layers import ImageStandardise  # noqa: E402
 from tests.conftest import small_fasnet_config  # noqa: E402
@@ -149,3 +150,22 @@ def test_teacher_scores_must_cover_every_crop(gathered, tmp_path):
         train(config)
     with pytest.raises(ConfigError, match="teacher-weight"):
         TrainConfig(dataset="x", teacher_weight=1.5)
+
+
+def test_live_faces_alone_train_against_simulated_attacks(gathered, tmp_path):
+    from liveness.train import train
+
+    live = tmp_path / "live"
+    (live / "real").mkdir(parents=True)
+    for crop in (gathered / "real").iterdir():  # the crops and their manifest
+        (live / "real" / crop.name).symlink_to(crop)
+    with pytest.raises(DatasetError, match="only one class"):
+        train(small_fasnet_config(live, tmp_path))
+    options = {"architecture": "livenessnet", "input_size": 32, "epochs": 15, "patience": 15}
+    result = train(small_fasnet_config(live, tmp_path, synthetic_attacks=0.5, **options))
+    card = result.card
+    assert card.class_names == ("real", "spoof")
+    assert "simulated" in card.threshold_source
+    validation = card.metrics["validation_frame_level"]
+    assert validation["n_real"] > 0 and validation["n_attack"] > 0
+    assert validation["auc"] > 0.55  # learning, not a constant answer (that gives 0.5)

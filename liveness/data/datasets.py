@@ -69,15 +69,19 @@ def _require_both_classes(counts: Counter, what: str) -> None:
         )
 
 
-def load_many(datasets: list[str | Path]) -> list[Sample]:
+def load_many(datasets: list[str | Path], live_only_ok: bool = False) -> list[Sample]:
     """Several datasets as one: ids are prefixed so they never collide, and every attack
     label ('fake', 'spoof', ...) becomes 'spoof' so the datasets share two classes.
 
     One of them may hold a single class, say live faces from the camera the model
-    will serve: only the union needs both real and attack examples.
+    will serve: only the union needs both real and attack examples, unless
+    `live_only_ok` (attacks will be simulated from the live faces), when live
+    faces alone will do.
     """
     if len(datasets) == 1:
-        return load_samples(datasets[0])
+        samples = load_samples(datasets[0], require_both_classes=False)
+        _require_classes(samples, str(datasets[0]), live_only_ok)
+        return samples
     samples = []
     for i, dataset in enumerate(datasets):
         tag = f"d{i}:"
@@ -91,8 +95,14 @@ def load_many(datasets: list[str | Path]) -> list[Sample]:
             )
             for s in load_samples(dataset, require_both_classes=False)
         ]
-    _require_both_classes(Counter(s.label for s in samples), " + ".join(str(d) for d in datasets))
+    _require_classes(samples, " + ".join(str(d) for d in datasets), live_only_ok)
     return samples
+
+
+def _require_classes(samples: list[Sample], what: str, live_only_ok: bool) -> None:
+    counts = Counter(s.label for s in samples)
+    if not (live_only_ok and set(counts) == {"real"}):
+        _require_both_classes(counts, what)
 
 
 def _from_manifest(manifest: Path) -> list[Sample]:
