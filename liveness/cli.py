@@ -257,6 +257,19 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         help="label each face by its mean log-odds over its last N frames (default: 30; 0 or 1: "
         "every frame on its own); JSON lines carry both scores",
     )
+    p.add_argument(
+        "--blink",
+        action="store_true",
+        help="read each face's eyes (MediaPipe face mesh + iris, ~3-5 ms a face) and count its blinks; "
+        "shown on the box and written as 'blinks' and 'eye_openness' in the JSON lines",
+    )
+    p.add_argument(
+        "--require-blink",
+        action="store_true",
+        help="label a face real only once it has blinked (implies --blink). A printed photo or a "
+        "still image never blinks; a replayed video can, so this adds to the model, not replaces it. "
+        "Needs about 10 or more frames a second",
+    )
     _add_detector_args(p)
     p.set_defaults(run=_run_demo)
 
@@ -520,6 +533,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         json_out=args.json,
         max_frames=args.max_frames,
         smooth=args.smooth,
+        blink=args.blink,
+        require_blink=args.require_blink,
     )
     summary = run_demo(engine, options)
     share = summary.real_share
@@ -532,6 +547,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         "n/a" if share is None else f"{share:.0%}",
         summary.faces,
     )
+    if options.reads_eyes:
+        log.info("blinks seen: %d", summary.blinks)
     if summary.looks_uncalibrated():
         log.warning(
             "nearly every face was judged an attack. If these were live people in front of your "

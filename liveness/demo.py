@@ -2,7 +2,9 @@
 
 Shows an OpenCV window when a display exists (press `q` to quit), writes an
 annotated video with `output`, and prints one JSON line per frame with
-`json_out`. Talks only to the engine.
+`json_out`. Talks only to the engine, and with `blink` to the eye landmarker:
+each face's blinks are counted along its track, and `require_blink` labels a
+face real only once it has blinked (a photo never does; a replayed video can).
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from typing import IO
 import cv2
 import numpy as np
 
+from liveness.blink import EyeLandmarker
 from liveness.data.sources import CameraReader, Frame, iter_video, open_video
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
-from liveness.temporal import FaceTracker
+from liveness.temporal import FaceTracker, Track
 from liveness.types import Verdict
 
 log = logging.getLogger(__name__)
 
-GREEN, RED, WHITE = (60, 200, 60), (40, 40, 230), (255, 255, 255)
+GREEN, RED, ORANGE, WHITE = (60, 200, 60), (40, 40, 230), (0, 140, 255), (255, 255, 255)
+NO_BLINK = "no blink"  # scored real, but its track has not blinked yet (with require_blink)
+COLOURS = {"real": GREEN, NO_BLINK: ORANGE}
 MANY_FACES = 50  # below this a run is too short to say anything about the threshold
 
 
@@ -40,6 +45,25 @@ class DemoOptions:
     json_out: str | None = None
     max_frames: int | None = None
     smooth: int = 30
+    blink: bool = False
+    require_blink: bool = False
+
+    @property
+    def reads_eyes(self) -> bool:
+        return self.blink or self.require_blink
+
+
+@dataclass(frozen=True)
+class FaceView:
+    """What the demo shows and writes for one face of a frame."""
+
+    verdict: Verdict
+    score: float  # the track's smoothed real-probability, else the frame's
+    label: str  # real, spoof or NO_BLINK
+    track: int | None = None
+    blinks: int | None = None
+    openness: float | None = None
+    blinked: bool = False  # a blink ended on this frame
 
 
 @dataclass
@@ -48,6 +72,7 @@ class DemoSummary:
     frames_with_face: int = 0
     faces: int = 0
     faces_real: int = 0
+    blinks: int = 0
     seconds: float = 0.0
 
     @property
@@ -77,27 +102,32 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     if not display:
         log.info("no display: running headless")
     frames, fps_hint, close = _open_source(options.source)
+    live = options.source.isdigit()  # a camera's frames are timed by the clock, a file's by its rate
     writer: cv2.VideoWriter | None = None
     sink = _json_sink(options.json_out)
     summary = DemoSummary()
     meter = FpsMeter()
-    tracker = FaceTracker(window=options.smooth) if options.smooth > 1 else None
+    tracked = options.smooth > 1 or options.reads_eyes  # blinks are counted along a track
+    tracker = FaceTracker(window=max(1, options.smooth)) if tracked else None
+    eyes = EyeLandmarker() if options.reads_eyes else None
     started = time.perf_counter()
     try:
         for frame in frames:
             if options.max_frames is not None and summary.frames >= options.max_frames:
                 break
             verdicts = engine.analyse(frame.image)
-            tracks = tracker.update(verdicts) if tracker else []
+            when = time.perf_counter() if live else frame.index / fps_hint
+            views = face_views(frame.image, verdicts, engine.threshold, tracker, eyes, when, options)
             rate = meter.tick()
             summary.frames += 1
             summary.frames_with_face += bool(verdicts)
             summary.faces += len(verdicts)
             summary.faces_real += sum(v.label == "real" for v in verdicts)
+            summary.blinks += sum(view.blinked for view in views)
             if sink:
-                _write_json(sink, frame, verdicts, tracks, engine.threshold)
+                _write_json(sink, frame, views, engine.threshold)
             if options.output or display:
-                annotated = annotate(frame.image, verdicts, rate, [s for _, s in tracks], engine.threshold)
+                annotated = annotate(frame.image, views, rate)
                 if options.output:
                     writer = writer or _open_writer(options.output, annotated, fps_hint)
                     writer.write(annotated)
@@ -134,12 +164,56 @@ def _json_sink(target: str | None) -> IO[str] | None:
     return open(target, "w", encoding="utf-8")
 
 
-def _write_json(
-    sink: IO[str], frame: Frame, verdicts: list[Verdict], tracks: list[tuple[int, float]], threshold: float
-) -> None:
-    faces = [v.to_dict() for v in verdicts]
-    for face, (track, smoothed) in zip(faces, tracks, strict=False):
-        face.update(track=track, video_score=round(smoothed, 6))
+def face_views(
+    image: np.ndarray,
+    verdicts: list[Verdict],
+    threshold: float,
+    tracker: FaceTracker | None,
+    eyes: EyeLandmarker | None,
+    when: float,
+    options: DemoOptions,
+) -> list[FaceView]:
+    """Each face's smoothed score, blinks and label; `when` is the frame's time in seconds."""
+    if tracker is None:
+        return [FaceView(v, v.score, "real" if v.score >= threshold else "spoof") for v in verdicts]
+    smoothed = tracker.update(verdicts)
+    return [
+        _track_view(image, verdict, track, score, threshold, eyes, when, options)
+        for verdict, track, (_, score) in zip(verdicts, tracker.tracks, smoothed, strict=True)
+    ]
+
+
+def _track_view(
+    image: np.ndarray,
+    verdict: Verdict,
+    track: Track,
+    score: float,
+    threshold: float,
+    eyes: EyeLandmarker | None,
+    when: float,
+    options: DemoOptions,
+) -> FaceView:
+    label = "real" if score >= threshold else "spoof"
+    if eyes is None:
+        return FaceView(verdict, score, label, track.id)
+    reading = eyes.read(image, verdict.face)
+    blinked = track.blinks.update(when, reading)
+    if label == "real" and options.require_blink and not track.blinks.count:
+        label = NO_BLINK
+    openness = reading.openness if reading else None
+    return FaceView(verdict, score, label, track.id, track.blinks.count, openness, blinked)
+
+
+def _write_json(sink: IO[str], frame: Frame, views: list[FaceView], threshold: float) -> None:
+    faces = []
+    for view in views:
+        face = view.verdict.to_dict()
+        if view.track is not None:
+            face.update(track=view.track, video_score=round(view.score, 6), decision=view.label)
+        if view.blinks is not None:
+            openness = None if view.openness is None else round(view.openness, 4)
+            face.update(blinks=view.blinks, eye_openness=openness)
+        faces.append(face)
     record = {"frame": frame.index, "threshold": threshold, "faces": faces}
     sink.write(json.dumps(record) + "\n")
     sink.flush()
@@ -161,29 +235,23 @@ def _show(image: np.ndarray) -> bool:
     return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
 
 
-def annotate(
-    image: np.ndarray,
-    verdicts: list[Verdict],
-    fps: float | None = None,
-    smoothed: list[float] | None = None,
-    threshold: float = 0.5,
-) -> np.ndarray:
+def annotate(image: np.ndarray, views: list[FaceView], fps: float | None = None) -> np.ndarray:
     """A copy of the frame with each face's box, label and real-probability drawn.
 
-    With `smoothed` (the face's score averaged over recent frames) the colour
-    and label follow the smoothed score, and the frame's own score is shown beside it.
+    A tracked face is labelled by its smoothed score, with the frame's own
+    score beside it, and its blink count when eyes are read.
     """
     out = image.copy()
     scale = max(0.5, min(out.shape[:2]) / 700.0)
     thick = max(1, round(2 * scale))
-    for i, v in enumerate(verdicts):
-        f = v.face
-        if smoothed and i < len(smoothed):
-            label = "real" if smoothed[i] >= threshold else "spoof"
-            text = f"{label} {smoothed[i]:.2f} (frame {v.score:.2f})"
-        else:
-            label, text = v.label, f"{v.label} {v.score:.2f}"
-        color = GREEN if label == "real" else RED
+    for view in views:
+        f = view.verdict.face
+        text = f"{view.label} {view.score:.2f}"
+        if view.track is not None:
+            text += f" (frame {view.verdict.score:.2f})"
+        if view.blinks is not None:
+            text += f" blinks {view.blinks}"
+        color = COLOURS.get(view.label, RED)
         cv2.rectangle(out, (f.x, f.y), (f.x + f.w, f.y + f.h), color, thick)
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
         top = max(0, f.y - th - 8)

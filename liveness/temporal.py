@@ -11,6 +11,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from liveness.blink import BlinkCounter
 from liveness.types import Face, Verdict
 
 EPS = 1e-6
@@ -33,6 +34,7 @@ class Track:
     id: int
     face: Face
     logits: deque = field(default_factory=deque)
+    blinks: BlinkCounter = field(default_factory=BlinkCounter)  # fed by whoever reads the eyes
 
     def score(self) -> float:
         mean = sum(self.logits) / len(self.logits)
@@ -63,5 +65,5 @@ class FaceTracker:
             track.logits.append(logit(verdict.score))
             kept.append(track)
             result.append((track.id, track.score()))
-        self.tracks = kept  # a face missing for a frame starts a new track
+        self.tracks = kept  # in the order of `verdicts`; a face missing for a frame starts a new track
         return result

@@ -18,7 +18,7 @@ import numpy as np
 from liveness.detect import DETECTORS
 from liveness.errors import ModelLoadError
 from liveness.preprocess import clip_box, ensure_bgr
-from liveness.resources import blazeface_file
+from liveness.resources import mediapipe_file
 from liveness.types import Face
 
 NMS_OVERLAP = 0.3
@@ -67,7 +67,7 @@ class BlazeFaceDetector:
         self.variant = variant
         self.confidence = confidence
         self.interpreter = Interpreter(
-            model_path=str(blazeface_file(variant.file)), num_threads=threads or min(2, os.cpu_count() or 1)
+            model_path=str(mediapipe_file(variant.file)), num_threads=threads or min(2, os.cpu_count() or 1)
         )
         self.interpreter.allocate_tensors()
         self._input = self.interpreter.get_input_details()[0]["index"]

