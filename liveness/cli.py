@@ -362,6 +362,13 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--confidence", "-c", type=_unit_float, default=0.5, help="minimum detector confidence (default: 0.5)"
     )
+    p.add_argument(
+        "--blink",
+        choices=("off", "count", "require"),
+        default="off",
+        help="streamed checks: count blinks (count), or decide 'live' only after one (require: the "
+        "check waits for a blink until it times out, then says 'uncertain'); default: off",
+    )
     p.set_defaults(run=_run_serve)
 
 
@@ -666,6 +673,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_side=args.max_side,
         rate_per_minute=args.rate_limit,
         min_face_px=args.min_face,
+        blink=args.blink,
     )
     os.environ.update(settings.to_env())
     from liveness.web.app import create_app_from_env

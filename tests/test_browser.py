@@ -56,7 +56,7 @@ def _launch(playwright, *extra: str):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
 
 
-def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, int]:
+def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, int, str]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -66,6 +66,7 @@ def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, in
             page.goto(base + "/")
             page.wait_for_selector("body[data-decision]", timeout=45_000)
             boxes = int(page.evaluate("document.body.dataset.boxes || '0'"))
+            blinks = page.evaluate("document.body.dataset.blinks ?? 'none'")
             decision = page.evaluate("document.body.dataset.decision")
             text = page.inner_text("#result")
             assert page.is_visible("#again")
@@ -73,7 +74,7 @@ def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, in
             page.screenshot(path=str(shot))
         finally:
             browser.close()
-    return decision, text, boxes
+    return decision, text, boxes, blinks
 
 
 def test_real_face_and_replay_reach_different_decisions(shared, tmp_path):
@@ -89,6 +90,16 @@ def test_real_face_and_replay_reach_different_decisions(shared, tmp_path):
     assert real[0] == "live", real
     assert replay[0] == "attack", replay
     assert (ARTIFACTS / "browser_real.png").stat().st_size > 10_000
+
+
+def test_page_reports_blinks_when_the_server_counts_them(shared, tmp_path):
+    _need_chromium()
+    with running_server("--blink", "count") as base:
+        decision, text, boxes, blinks = _check_in_browser(
+            base, _camera_file(REAL_VIDEO, tmp_path / "real.y4m"), ARTIFACTS / "browser_blink.png"
+        )
+    assert decision == "live" and boxes >= 5
+    assert blinks.isdigit() and f"blinks seen: {blinks}" in text  # the lestari15 clip: no blink seen
 
 
 def test_denied_camera_gives_an_uncertain_decision_with_the_reason(shared):

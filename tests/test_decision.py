@@ -51,3 +51,39 @@ def test_image_decision():
     assert image_decision(None, 0.7, 0.5)[0] == LIVE
     assert image_decision(None, 0.2, 0.5)[0] == ATTACK
     assert image_decision("too_dark", None, 0.5) == (UNCERTAIN, "face too dark; add light")
+
+
+def _blink_window(clock: Clock) -> Window:
+    from liveness.blink import BlinkCounter
+
+    config = WindowConfig(seconds=2.0, min_frames=5, timeout_s=6.0)
+    return Window(0.5, config, clock=clock, blinks=BlinkCounter(), require_blink=True)
+
+
+def _eyes_feed(window: Window, clock: Clock, openness: list[float], score: float = 0.9, step: float = 0.1):
+    from liveness.blink import EyeReading
+
+    for value in openness:
+        final = window.add(None, score, EyeReading((value, value)))
+        clock.now += step
+        if final:
+            return final
+    return None
+
+
+def test_a_live_decision_waits_for_a_blink():
+    clock = Clock()
+    window = _blink_window(clock)
+    assert _eyes_feed(window, clock, [0.25] * 30) is None  # 3 s of live-looking frames, eyes open
+    assert window.waiting_for_blink and window.progress() == 1.0
+    final = _eyes_feed(window, clock, [0.05, 0.05, 0.25])
+    assert final["decision"] == LIVE and final["blinks"] == 1 and "blinks seen: 1" in final["reason"]
+
+
+def test_no_blink_before_the_timeout_is_uncertain_and_attacks_need_none():
+    clock = Clock()
+    final = _eyes_feed(_blink_window(clock), clock, [0.25] * 100)
+    assert final["decision"] == UNCERTAIN and "no blink seen in 6 s" in final["reason"]
+    clock = Clock()
+    final = _eyes_feed(_blink_window(clock), clock, [0.25] * 100, score=0.1)
+    assert final["decision"] == ATTACK and final["blinks"] == 0 and clock.now <= 2.2

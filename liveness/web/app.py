@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from liveness import __version__
+from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
 from liveness.data.sources import decode_image
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
@@ -60,6 +62,16 @@ class Base64Image(BaseModel):
     image: str = Field(description="base64 image bytes, optionally as a data: URL")
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One frame as the API reports it: its faces, what stops a judgement, the face's score and eyes."""
+
+    faces: list[dict[str, Any]]
+    problem: str | None
+    score: float | None
+    eyes: EyeReading | None = None
+
+
 class Checker:
     """Engine + quality gates behind one lock (LiteRT interpreters are not thread-safe)."""
 
@@ -67,6 +79,7 @@ class Checker:
         self.engine = engine
         self.settings = settings
         self.limits = QualityLimits(min_face_px=settings.min_face_px)
+        self.eyes = EyeLandmarker() if settings.blink != "off" else None
         self.lock = threading.Lock()
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -82,12 +95,13 @@ class Checker:
         except InputError as exc:
             raise ApiError(415, "not_an_image", str(exc)) from None
 
-    def analyse(self, image: np.ndarray) -> tuple[list[dict[str, Any]], str | None, float | None]:
+    def analyse(self, image: np.ndarray) -> Analysis:
         with self.lock:
             verdicts = self.engine.analyse(image)
-        problem = frame_problem(image, [v.face for v in verdicts], self.limits)
+            problem = frame_problem(image, [v.face for v in verdicts], self.limits)
+            eyes = self.eyes.read(image, verdicts[0].face) if self.eyes and problem is None else None
         score = verdicts[0].score if problem is None else None
-        return [v.to_dict() for v in verdicts], problem, score
+        return Analysis([v.to_dict() for v in verdicts], problem, score, eyes)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -167,6 +181,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
             "model": card.name,
             "detector": checker.engine.detector.name,
             "threshold": checker.engine.threshold,
+            "blink": checker.settings.blink,
         }
 
     @app.post(
@@ -191,10 +206,10 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         """Check one image: multipart field `file`, or JSON `{"image": "<base64>"}`."""
         data = await _upload_bytes(request)
         image = await run_in_threadpool(checker.decode, data)
-        faces, problem, score = await run_in_threadpool(checker.analyse, image)
-        decision, reason = image_decision(problem, score, checker.engine.threshold)
+        frame = await run_in_threadpool(checker.analyse, image)
+        decision, reason = image_decision(frame.problem, frame.score, checker.engine.threshold)
         return {
-            "faces": faces,
+            "faces": frame.faces,
             "decision": decision,
             "reason": reason,
             "model": card.name,
@@ -221,7 +236,12 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
 
 
 def _new_window(checker: Checker) -> Window:
-    return Window(checker.engine.threshold, WindowConfig(seconds=checker.settings.window_seconds))
+    return Window(
+        checker.engine.threshold,
+        WindowConfig(seconds=checker.settings.window_seconds),
+        blinks=BlinkCounter() if checker.eyes else None,
+        require_blink=checker.settings.blink == "require",
+    )
 
 
 async def _stream_message(socket: WebSocket, checker: Checker, window: Window, message: dict) -> Window:
@@ -247,18 +267,19 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
     except ApiError as exc:
         await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
         return window
-    faces, problem, score = await run_in_threadpool(checker.analyse, image)
-    final = window.add(problem, score)
-    await socket.send_json(
-        {
-            "type": "frame",
-            "faces": faces,
-            "problem": problem,
-            "progress": window.progress(),
-            "width": image.shape[1],
-            "height": image.shape[0],
-        }
-    )
+    frame = await run_in_threadpool(checker.analyse, image)
+    final = window.add(frame.problem, frame.score, frame.eyes)
+    result = {
+        "type": "frame",
+        "faces": frame.faces,
+        "problem": frame.problem,
+        "progress": window.progress(),
+        "width": image.shape[1],
+        "height": image.shape[0],
+    }
+    if window.blinks is not None:
+        result.update(blinks=window.blinks.count, waiting_for_blink=window.waiting_for_blink)
+    await socket.send_json(result)
     if final is not None:
         await socket.send_json({"type": "decision", **final, "threshold": checker.engine.threshold})
         return _new_window(checker)

@@ -2,6 +2,8 @@
 
 The server keeps nothing between requests; a stream's window lives only as
 long as its WebSocket connection, so workers scale out behind any balancer.
+A window can also count the face's blinks, and hold a 'live' decision back
+until it has seen one (a photo never blinks).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from liveness.blink import BlinkCounter, EyeReading
 from liveness.quality import REASONS
 
 LIVE, ATTACK, UNCERTAIN = "live", "attack", "uncertain"
@@ -47,26 +50,51 @@ class Window:
     started: float | None = None
     first_good: float | None = None
     last: float | None = None
+    blinks: BlinkCounter | None = None  # set to count the face's blinks
+    require_blink: bool = False  # 'live' only once a blink was seen
+    waiting_for_blink: bool = False
 
-    def add(self, problem: str | None, score: float | None) -> dict[str, object] | None:
-        """Add one frame; returns the final decision once there is one."""
+    def add(
+        self, problem: str | None, score: float | None, eyes: EyeReading | None = None
+    ) -> dict[str, object] | None:
+        """Add one frame (with its face's eye reading when blinks are counted); returns the
+        final decision once there is one."""
         now = self.last = self.clock()  # type: ignore[operator]
         self.started = self.started if self.started is not None else now
         if problem is not None or score is None:
             self.problems[problem or "no_face"] += 1
+            eyes = None
         else:
             self.first_good = self.first_good if self.first_good is not None else now
             self.scores.append(score)
+        if self.blinks is not None:
+            self.blinks.update(now, eyes)
+        timed_out = now - self.started >= self.config.timeout_s
         if (
             self.first_good is not None
             and len(self.scores) >= self.config.min_frames
             and (now - self.first_good >= self.config.seconds)
         ):
-            return self._decide()
-        if now - self.started >= self.config.timeout_s:
+            decided = self._decide()
+            self.waiting_for_blink = (
+                self.require_blink and decided["decision"] == LIVE and not self.blinks_seen()
+            )
+            if not self.waiting_for_blink:
+                return decided
+            if timed_out:
+                seconds = self.config.timeout_s
+                reason = (
+                    f"no blink seen in {seconds:.0f} s (a live person blinks every few seconds); try again"
+                )
+                return {**decided, "decision": UNCERTAIN, "reason": reason}
+            return None
+        if timed_out:
             key = self.problems.most_common(1)[0][0] if self.problems else "no_face"
             return {"decision": UNCERTAIN, "reason": REASONS[key], "frames": len(self.scores), "score": None}
         return None
+
+    def blinks_seen(self) -> int | None:
+        return None if self.blinks is None else self.blinks.count
 
     def progress(self) -> float:
         """Share of the window filled as of the last frame (1.0 exactly when a decision was due)."""
@@ -85,4 +113,13 @@ class Window:
             decision, reason = ATTACK, f"{1 - real_share:.0%} of {len(scores)} frames look like an attack"
         else:
             decision, reason = UNCERTAIN, f"frames disagree ({real_share:.0%} look real); try again"
-        return {"decision": decision, "reason": reason, "frames": len(scores), "score": mean}
+        result: dict[str, object] = {
+            "decision": decision,
+            "reason": reason,
+            "frames": len(scores),
+            "score": mean,
+        }
+        if self.blinks is not None:
+            result["blinks"] = self.blinks.count
+            result["reason"] = f"{reason}; blinks seen: {self.blinks.count}"
+        return result

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from liveness.errors import ConfigError
 
 PREFIX = "LIVENESS_"
+BLINK_MODES = ("off", "count", "require")
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,15 @@ class Settings:
     rate_per_minute: int = 600
     min_face_px: int = 60
     window_seconds: float = 2.0
+    blink: str = "off"  # count the blinks of a streamed check, or require one for a live decision
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024 or self.max_side < 32:
             raise ConfigError("the body limit must be at least 1 kB and the side limit at least 32 px")
         if self.rate_per_minute < 0:
             raise ConfigError("--rate-limit must be >= 0 (0 turns it off)")
+        if self.blink not in BLINK_MODES:
+            raise ConfigError(f"--blink must be one of {', '.join(BLINK_MODES)}, got {self.blink!r}")
 
     def to_env(self) -> dict[str, str]:
         return {

@@ -65,7 +65,11 @@ function onMessage(event) {
   if (message.type === "frame") {
     drawFaces(message);
     bar.style.width = `${Math.round(100 * message.progress)}%`;
-    setStatus(message.problem ? REASONS[message.problem] || message.problem : "Hold still…");
+    let text = message.problem ? REASONS[message.problem] || message.problem
+      : message.waiting_for_blink ? "Blink once, please…" : "Hold still…";
+    if (message.blinks !== undefined) text += ` (blinks seen: ${message.blinks})`;
+    setStatus(text);
+    document.body.dataset.blinks = String(message.blinks ?? "");
     setTimeout(sendFrame, 100);  // as fast as the server answers, at most ~10 frames a second
   } else if (message.type === "decision") {
     bar.style.width = "100%";
