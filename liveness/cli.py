@@ -260,7 +260,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--blink",
         action="store_true",
-        help="read each face's eyes (MediaPipe face mesh + iris, ~3-5 ms a face) and count its blinks; "
+        help="read each face's eyes (MediaPipe face mesh + iris, ~1.5 ms a face) and count its blinks; "
         "shown on the box and written as 'blinks' and 'eye_openness' in the JSON lines",
     )
     p.add_argument(
