@@ -306,9 +306,23 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         required=True,
         help="folder of class subfolders, or a CSV with path,label[,attack | attack_medium,"
-        "attack_content][,subject][,video_id][,split]; paths relative to the CSV",
+        "attack_content][,subject][,video_id][,split]; paths relative to the CSV. Paths may be "
+        "images or video files (each video's frames are scored and also judged as one video)",
     )
     p.add_argument("--split", help="use only rows whose 'split' column has this value")
+    p.add_argument(
+        "--every",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="videos: score every N-th frame (default: 1; keep 10 or more frames a second with --blink)",
+    )
+    p.add_argument(
+        "--blink",
+        action="store_true",
+        help="videos: count each video's blinks and add a video-level report in which a video "
+        "without a blink is judged an attack (what `liveness demo --require-blink` does)",
+    )
     p.add_argument("--report-dir", required=True, type=Path, help="folder for the report files")
     p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
     p.add_argument(
@@ -567,6 +581,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    from liveness.blink import EyeLandmarker
     from liveness.engine import LivenessEngine
     from liveness.evaluate.dataset import load_eval_set
     from liveness.evaluate.harness import evaluate, write_report
@@ -586,6 +601,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         threshold=threshold,
         threshold_source=source,
         declared_species=declared,
+        every=args.every,
+        eyes=EyeLandmarker() if args.blink else None,
     )
     write_report(
         args.report_dir,

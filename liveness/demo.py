@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from liveness.blink import EyeLandmarker
-from liveness.data.sources import CameraReader, Frame, iter_video, open_video
+from liveness.data.sources import CameraReader, Frame, iter_video, video_rate
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
 from liveness.temporal import FaceTracker, Track
@@ -150,10 +150,7 @@ def _open_source(source: str) -> tuple[Iterator[Frame], float, Callable[[], None
     if source.isdigit():
         reader = CameraReader(int(source))
         return reader.frames(), 30.0, reader.close
-    capture = open_video(source)
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    capture.release()
-    return iter_video(source), fps if 1.0 <= fps <= 240.0 else 30.0, lambda: None
+    return iter_video(source), video_rate(source), lambda: None
 
 
 def _json_sink(target: str | None) -> IO[str] | None:

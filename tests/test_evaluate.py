@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +123,44 @@ def test_attack_species_columns(tmp_path):
     samples = load_eval_set(tmp_path / "e.csv")
     assert [s.attack for s in samples] == ["mobile-video", "print", "attack", ""]
     assert [s.is_real for s in samples] == [False, False, False, True]
+
+
+def test_evaluate_scores_labelled_videos_and_counts_their_blinks(shared, tmp_path):
+    """The shared videos' own labels.csv, as a user would pass a list of recorded clips."""
+    labels = shared / "data" / "videos" / "labels.csv"
+    rows = list(csv.DictReader(labels.read_text().splitlines()))
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    listing = tmp_path / "videos.csv"
+    with open(listing, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["path", "label", "attack"])
+        writer.writeheader()
+        writer.writerows(
+            {"path": str(labels.parent / r["path"]), "label": r["label"], "attack": r["attack"]} for r in rows
+        )
+        writer.writerow({"path": str(broken), "label": "real", "attack": ""})
+    out = tmp_path / "report"
+    result = run_cli(
+        "evaluate", "--dataset", str(listing), "--report-dir", str(out), "--every", "3", "--blink"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    video = report["video_level"]
+    assert (video["n_real"], video["n_attack"], video["failures_to_detect"]) == (3, 3, 1)  # the broken file
+    blinks = {Path(k).parent.name + "/" + Path(k).name: n for k, n in report["blinks"].items()}
+    assert (
+        blinks["tranvanluyt2203/real.mp4"] == 2 and blinks["lestari15/real.mp4"] == 0
+    )  # tests/test_blink.py
+    assert blinks["zalo-sample/1.mp4"] > 0  # a replayed video blinks
+    gated = report["video_level_require_blink"]
+    assert gated["apcer"] <= video["apcer"] and gated["bpcer"] >= video["bpcer"]  # the gate only refuses
+    scores = list(csv.DictReader((out / "scores.csv").read_text().splitlines()))
+    selfie = [r for r in scores if r["path"].endswith("tranvanluyt2203/real.mp4")]
+    assert [int(r["frame"]) for r in selfie] == list(range(0, 621, 3))
+    assert "## Blinks seen" in (out / "report.md").read_text()
+    again = run_cli("evaluate", "--dataset", str(listing), "--report-dir", str(tmp_path / "r2"),
+                    "--every", "30", "--threshold-from", str(out))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "r2" / "report.json").read_text())["threshold"] == pytest.approx(
+        report["frame_level"]["eer_threshold"]
+    )

@@ -20,6 +20,7 @@ from liveness.preprocess import ensure_bgr
 
 log = logging.getLogger(__name__)
 
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
 MAX_IMAGE_PIXELS = 80_000_000
 
@@ -85,6 +86,15 @@ def _display_name(path: Path, root: Path | None) -> str:
     if root is not None and path.is_relative_to(root):
         return str(path.relative_to(root))
     return str(path)
+
+
+def video_rate(path: str | Path, default: float = 30.0) -> float:
+    """A video file's frames per second as its header states it, or `default` when that is
+    missing or implausible (some containers say 0 or 1000)."""
+    capture = open_video(path)
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    return fps if 1.0 <= fps <= 240.0 else default
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:

@@ -1,9 +1,11 @@
-"""Evaluation sets: labelled images (with attack species, subject, video) to score.
+"""Evaluation sets: labelled images or videos (with attack species, subject, video) to score.
 
 Accepted: a folder of class subfolders, or a manifest CSV with at least
 `path,label` and optionally `attack` (or `attack_medium` + `attack_content`),
 `subject`, `video_id`, `split`. Paths are relative to the manifest's folder.
 A gather manifest also gives each crop's face box, so nothing is re-detected.
+A video file is one sample until it is scored, then one per scored frame, all
+with the video's id (its path unless the manifest gives one).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows
-from liveness.data.sources import list_images
+from liveness.data.sources import VIDEO_SUFFIXES, list_images
 from liveness.errors import DatasetError
 
 REAL_LABELS = {"real", "live", "bonafide", "bona fide", "genuine"}
@@ -28,10 +30,16 @@ class EvalSample:
     subject: str = ""
     video_id: str = ""
     box: tuple[int, int, int, int] | None = None
+    frame: int | None = None  # the frame of a video file this sample stands for
 
     @property
     def label(self) -> str:
         return "real" if self.is_real else "spoof"
+
+    @property
+    def is_video(self) -> bool:
+        """A whole video file, not yet split into frames."""
+        return self.frame is None and self.path.suffix.lower() in VIDEO_SUFFIXES
 
 
 def load_eval_set(dataset: str | Path, split: str | None = None) -> list[EvalSample]:
@@ -52,7 +60,14 @@ def _from_folders(root: Path) -> list[EvalSample]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         is_real = _parse_label(folder.name, f"folder {folder}")
         samples += [EvalSample(p, is_real, "" if is_real else "attack") for p in list_images(folder)]
+        samples += [
+            EvalSample(p, is_real, "" if is_real else "attack", video_id=str(p)) for p in _list_videos(folder)
+        ]
     return samples
+
+
+def _list_videos(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
 
 
 def _from_csv(manifest: Path, split: str | None) -> list[EvalSample]:
@@ -77,12 +92,14 @@ def _from_csv(manifest: Path, split: str | None) -> list[EvalSample]:
 def sample_from_row(root: Path, row: dict[str, str]) -> EvalSample:
     """One manifest or index row as a sample; its path is relative to `root`."""
     is_real = bool(_label_or_none(row["label"]))
+    path = root / row["path"]
+    video = path.suffix.lower() in VIDEO_SUFFIXES
     return EvalSample(
-        path=root / row["path"],
+        path=path,
         is_real=is_real,
         attack="" if is_real else attack_of(row),
         subject=row.get("subject", ""),
-        video_id=row.get("video_id", ""),
+        video_id=row.get("video_id", "") or (row["path"] if video else ""),
         box=_box_in_crop(row),
     )
 

@@ -11,15 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from liveness import __version__
+from liveness.blink import EyeLandmarker
 from liveness.detect import FaceDetector
+from liveness.errors import ConfigError
 from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.plots import write_plots
 from liveness.evaluate.report import REPORT_KEYS
 from liveness.evaluate.run import (
     ScoredSet,
+    blink_gated_report,
     find_faces,
     frame_report,
     score_samples,
+    score_videos,
     video_report,
     write_scores,
 )  # fmt: skip
@@ -35,15 +39,20 @@ class Evaluation:
     scored: ScoredSet
     frame_level: dict[str, Any]
     video_level: dict[str, Any] | None
+    video_level_blink: dict[str, Any] | None = None  # a video without a blink judged an attack
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "system": self.scorer,
             "threshold": self.threshold,
             "threshold_source": self.threshold_source,
             "frame_level": self.frame_level,
             "video_level": self.video_level,
         }
+        if self.scored.blinks is not None:
+            out["video_level_require_blink"] = self.video_level_blink
+            out["blinks"] = self.scored.blinks
+        return out
 
 
 def evaluate(
@@ -55,19 +64,38 @@ def evaluate(
     threshold: float | None = None,
     threshold_source: str | None = None,
     declared_species: Sequence[str] = (),
+    every: int = 1,
+    eyes: EyeLandmarker | None = None,
 ) -> Evaluation:
-    """Score `samples` (detecting faces unless given) and compute frame and video reports."""
-    faces = list(faces) if faces is not None else find_faces(samples, detector)
-    scored = score_samples(scorer, samples, faces)
+    """Score `samples` (detecting faces unless given) and compute frame and video reports.
+
+    Video files are scored every `every`-th frame; with `eyes` their blinks are counted and
+    a third report judges a video without a blink an attack (what `--require-blink` does)."""
+    images = [s for s in samples if not s.is_video]
+    videos = [s for s in samples if s.is_video]
+    if faces is not None and videos:
+        raise ConfigError("face boxes can be given for images only")
+    scored = score_samples(scorer, images, list(faces) if faces is not None else find_faces(images, detector))
+    if videos:
+        if detector is None:
+            raise ConfigError("videos need a face detector")
+        scored = scored + score_videos(scorer, videos, detector, every, eyes)
     if threshold is None:
         threshold, threshold_source = scorer.threshold, threshold_source or "the scorer's own (model card)"
+    return _judged(scorer.name, scored, threshold, threshold_source or "given", declared_species)
+
+
+def _judged(
+    name: str, scored: ScoredSet, threshold: float, source: str, declared: Sequence[str]
+) -> Evaluation:
     return Evaluation(
-        scorer=scorer.name,
+        scorer=name,
         threshold=threshold,
-        threshold_source=threshold_source or "given",
+        threshold_source=source,
         scored=scored,
-        frame_level=frame_report(scored, threshold, declared_species),
-        video_level=video_report(scored, threshold, declared_species),
+        frame_level=frame_report(scored, threshold, declared),
+        video_level=video_report(scored, threshold, declared),
+        video_level_blink=blink_gated_report(scored, threshold, declared),
     )
 
 
@@ -107,6 +135,10 @@ def markdown(evaluation: Evaluation) -> str:
     for level, report in (
         ("Frame level", evaluation.frame_level),
         ("Video level (mean score)", evaluation.video_level),
+        (
+            "Video level, real only after a blink (mean score, 0 without a blink)",
+            evaluation.video_level_blink,
+        ),
     ):
         if report is None:
             continue
@@ -128,18 +160,26 @@ def markdown(evaluation: Evaluation) -> str:
         if report["notes"]:
             lines += ["", "Notes:"] + [f"- `{k}`: {v}" for k, v in report["notes"].items()]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _blink_lines(evaluation.scored))
+
+
+def _blink_lines(scored: ScoredSet) -> list[str]:
+    """Blinks seen per video, by label (every video when there are few)."""
+    if scored.blinks is None:
+        return []
+    label = {s.video_id: s.label for s in scored.samples}
+    lines = ["## Blinks seen", ""]
+    for name in ("real", "spoof"):
+        counts = [n for video, n in scored.blinks.items() if label.get(video) == name]
+        if counts:
+            lines.append(f"- {name}: {sum(n > 0 for n in counts)} of {len(counts)} videos show a blink")
+    if len(scored.blinks) <= 50:
+        lines += ["", "| video | label | blinks |", "|---|---|---|"]
+        lines += [f"| {video} | {label.get(video, '')} | {n} |" for video, n in scored.blinks.items()]
+    return [*lines, ""]
 
 
 def rethreshold(evaluation: Evaluation, threshold: float, source: str) -> Evaluation:
     """The same scores judged at another threshold (no rescoring)."""
-    scored = evaluation.scored
     declared = [k for k, v in evaluation.frame_level["apcer_per_pais"].items() if v is None]
-    return Evaluation(
-        evaluation.scorer,
-        threshold,
-        source,
-        scored,
-        frame_report(scored, threshold, declared),
-        video_report(scored, threshold, declared),
-    )
+    return _judged(evaluation.scorer, evaluation.scored, threshold, source, declared)

@@ -2,7 +2,8 @@
 
 Faces are detected once per image (or taken from a gather manifest), the
 most confident face is scored, and images with no face are counted as
-failures to detect, never silently dropped.
+failures to detect, never silently dropped. Videos are read once, frame by
+frame, and can have their face's blinks counted on the way.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from liveness.blink import BlinkCounter, EyeLandmarker
 from liveness.data.manifest import read_rows
-from liveness.data.sources import read_image
+from liveness.data.sources import iter_video, read_image, video_rate
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, InputError
 from liveness.evaluate.dataset import EvalSample
@@ -38,9 +40,18 @@ class ScoredSet:
 
     samples: list[EvalSample]
     scores: np.ndarray
+    blinks: dict[str, int] | None = None  # blinks seen in each video (by video_id), when counted
 
     def detected(self) -> np.ndarray:
         return ~np.isnan(self.scores)
+
+    def __add__(self, other: ScoredSet) -> ScoredSet:
+        blinks = (
+            None
+            if self.blinks is None and other.blinks is None
+            else {**(self.blinks or {}), **(other.blinks or {})}
+        )
+        return ScoredSet(self.samples + other.samples, np.concatenate([self.scores, other.scores]), blinks)
 
 
 def find_faces(samples: Sequence[EvalSample], detector: FaceDetector | None) -> list[Face | None]:
@@ -72,6 +83,39 @@ def score_samples(scorer: Scorer, samples: Sequence[EvalSample], faces: Sequence
         face = _clip(face, image.shape[1], image.shape[0])
         scores[i] = float(scorer.score(image, [face])[0])
     return ScoredSet(list(samples), scores)
+
+
+def score_videos(
+    scorer: Scorer,
+    videos: Sequence[EvalSample],
+    detector: FaceDetector,
+    every: int = 1,
+    eyes: EyeLandmarker | None = None,
+) -> ScoredSet:
+    """Every `every`-th frame of each video scored (its most confident face), one sample a
+    frame; with `eyes`, each video's blinks counted on the way, timed by its frame rate. A video
+    that cannot be read, or shows no face, counts as failures to detect."""
+    samples: list[EvalSample] = []
+    scores: list[float] = []
+    blinks: dict[str, int] = {}
+    for video in tqdm(videos, desc=f"{scorer.name} (videos)", unit="video", leave=False):
+        counter, found = BlinkCounter(), 0
+        try:
+            fps = video_rate(video.path)
+            for frame in iter_video(video.path, every):
+                faces = detector.detect(frame.image)[:1]
+                samples.append(replace(video, frame=frame.index))
+                scores.append(float(scorer.score(frame.image, faces)[0]) if faces else np.nan)
+                if eyes is not None:
+                    counter.update(frame.index / fps, eyes.read(frame.image, faces[0]) if faces else None)
+                found += 1
+        except InputError as exc:
+            log.warning("counted as a failure to detect: %s", exc)
+        if not found:
+            samples.append(video)
+            scores.append(np.nan)
+        blinks[video.video_id] = counter.count
+    return ScoredSet(samples, np.array(scores, dtype=np.float64), blinks if eyes is not None else None)
 
 
 def _clip(face: Face, width: int, height: int) -> Face:
@@ -112,6 +156,18 @@ def video_report(scored: ScoredSet, threshold: float, declared: Sequence[str] = 
     return frame_report(ScoredSet(videos, means), threshold, declared)
 
 
+def blink_gated_report(
+    scored: ScoredSet, threshold: float, declared: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """Video level as `--require-blink` decides: a video in which no blink was seen scores 0."""
+    if scored.blinks is None or not all(s.video_id for s in scored.samples):
+        return None
+    videos, means = video_scores(scored)
+    blinked = np.array([bool(scored.blinks.get(v.video_id)) for v in videos])
+    gated = np.where(blinked | np.isnan(means), means, 0.0)  # a video without a face stays undetected
+    return frame_report(ScoredSet(videos, gated), threshold, declared)
+
+
 def threshold_from(path: str | Path) -> float:
     """The EER threshold fixed on a development run: its report folder's report.json, or its scores.csv."""
     path = Path(path)
@@ -147,6 +203,7 @@ def read_scores(path: str | Path) -> ScoredSet:
             r.get("attack", ""),
             r.get("subject", ""),
             r.get("video_id", ""),
+            frame=int(r["frame"]) if r.get("frame", "").isdigit() else None,
         )
         for r in rows
     ]
@@ -160,13 +217,14 @@ def read_scores(path: str | Path) -> ScoredSet:
 def write_scores(path: Path, scored: ScoredSet, threshold: float) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["path", "label", "attack", "subject", "video_id", "score", "decision"])
+        writer.writerow(["path", "frame", "label", "attack", "subject", "video_id", "score", "decision"])
         for sample, score in zip(scored.samples, scored.scores, strict=True):
             detected = np.isfinite(score)
             decision = ("real" if score >= threshold else "spoof") if detected else "no_face"
             writer.writerow(
                 [
                     sample.path.as_posix(),
+                    "" if sample.frame is None else sample.frame,
                     sample.label,
                     sample.attack,
                     sample.subject,
