@@ -70,12 +70,16 @@ class EyeLandmarker:
         if min(face.w, face.h) < MIN_FACE:
             return None
         frame = ensure_bgr(frame)
+        points = self.mesh_points(frame, face)
+        return EyeReading(tuple(self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES))
+
+    def mesh_points(self, frame: np.ndarray, face: Face) -> np.ndarray:
+        """The face mesh's 468 landmarks in frame pixels, (468, 2)."""
         centre = np.array([face.x + face.w / 2, face.y + face.h / 2])
         crop, to_crop = _level_crop(frame, centre, MESH_SCALE * max(face.w, face.h), 0.0, MESH_SIZE)
         mesh = _run(self._mesh, crop, 1404).reshape(468, 3)[:, :2]
         back = cv2.invertAffineTransform(to_crop)
-        points = mesh @ back[:, :2].T + back[:, 2]
-        return EyeReading(tuple(self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES))
+        return mesh @ back[:, :2].T + back[:, 2]
 
     def _eye(self, frame: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float:
         dx, dy = (outer - inner) if mirror else (inner - outer)
