@@ -10,6 +10,7 @@ from pathlib import Path
 
 from liveness import __version__
 from liveness.errors import LivenessError
+from liveness.web.settings import BLINK_MODES
 
 log = logging.getLogger("liveness")
 
@@ -378,7 +379,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--blink",
-        choices=("off", "count", "require"),
+        choices=BLINK_MODES,
         default="off",
         help="streamed checks: count blinks (count), or decide 'live' only after one (require: the "
         "check waits for a blink until it times out, then says 'uncertain'); default: off",
