@@ -107,9 +107,8 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     sink = _json_sink(options.json_out)
     summary = DemoSummary()
     meter = FpsMeter()
-    tracked = options.smooth > 1 or options.reads_eyes  # blinks are counted along a track
-    tracker = FaceTracker(window=max(1, options.smooth)) if tracked else None
     eyes = EyeLandmarker() if options.reads_eyes else None
+    judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink)
     started = time.perf_counter()
     try:
         for frame in frames:
@@ -117,7 +116,7 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
                 break
             verdicts = engine.analyse(frame.image)
             when = time.perf_counter() if live else frame.index / fps_hint
-            views = face_views(frame.image, verdicts, engine.threshold, tracker, eyes, when, options)
+            views = judge.views(frame.image, verdicts, when)
             rate = meter.tick()
             summary.frames += 1
             summary.frames_with_face += bool(verdicts)
@@ -161,44 +160,42 @@ def _json_sink(target: str | None) -> IO[str] | None:
     return open(target, "w", encoding="utf-8")
 
 
-def face_views(
-    image: np.ndarray,
-    verdicts: list[Verdict],
-    threshold: float,
-    tracker: FaceTracker | None,
-    eyes: EyeLandmarker | None,
-    when: float,
-    options: DemoOptions,
-) -> list[FaceView]:
-    """Each face's smoothed score, blinks and label; `when` is the frame's time in seconds."""
-    if tracker is None:
-        return [FaceView(v, v.score, "real" if v.score >= threshold else "spoof") for v in verdicts]
-    smoothed = tracker.update(verdicts)
-    return [
-        _track_view(image, verdict, track, score, threshold, eyes, when, options)
-        for verdict, track, (_, score) in zip(verdicts, tracker.tracks, smoothed, strict=True)
-    ]
+class FaceJudge:
+    """Labels the faces of each frame: by their score smoothed along their track when `smooth`
+    is over 1, and with `eyes`, real only after a blink when `require_blink`."""
 
+    def __init__(
+        self, threshold: float, smooth: int, eyes: EyeLandmarker | None = None, require_blink: bool = False
+    ) -> None:
+        self.threshold = threshold
+        tracked = smooth > 1 or eyes is not None  # blinks are counted along a track
+        self.tracker = FaceTracker(window=max(1, smooth)) if tracked else None
+        self.eyes = eyes
+        self.require_blink = require_blink
 
-def _track_view(
-    image: np.ndarray,
-    verdict: Verdict,
-    track: Track,
-    score: float,
-    threshold: float,
-    eyes: EyeLandmarker | None,
-    when: float,
-    options: DemoOptions,
-) -> FaceView:
-    label = "real" if score >= threshold else "spoof"
-    if eyes is None:
-        return FaceView(verdict, score, label, track.id)
-    reading = eyes.read(image, verdict.face)
-    blinked = track.blinks.update(when, reading)
-    if label == "real" and options.require_blink and not track.blinks.count:
-        label = NO_BLINK
-    openness = reading.openness if reading else None
-    return FaceView(verdict, score, label, track.id, track.blinks.count, openness, blinked)
+    def views(self, image: np.ndarray, verdicts: list[Verdict], when: float) -> list[FaceView]:
+        """Each face's view; `when` is the frame's time in seconds."""
+        if self.tracker is None:
+            return [FaceView(v, v.score, self._label(v.score)) for v in verdicts]
+        smoothed = self.tracker.update(verdicts)
+        return [
+            self._view(image, verdict, track, score, when)
+            for verdict, track, (_, score) in zip(verdicts, self.tracker.tracks, smoothed, strict=True)
+        ]
+
+    def _label(self, score: float) -> str:
+        return "real" if score >= self.threshold else "spoof"
+
+    def _view(self, image: np.ndarray, verdict: Verdict, track: Track, score: float, when: float) -> FaceView:
+        label = self._label(score)
+        if self.eyes is None:
+            return FaceView(verdict, score, label, track.id)
+        reading = self.eyes.read(image, verdict.face)
+        blinked = track.blinks.update(when, reading)
+        if label == "real" and self.require_blink and not track.blinks.count:
+            label = NO_BLINK
+        openness = reading.openness if reading else None
+        return FaceView(verdict, score, label, track.id, track.blinks.count, openness, blinked)
 
 
 def _write_json(sink: IO[str], frame: Frame, views: list[FaceView], threshold: float) -> None:
