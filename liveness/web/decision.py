@@ -75,26 +75,24 @@ class Window:
             and len(self.scores) >= self.config.min_frames
             and (now - self.first_good >= self.config.seconds)
         ):
-            decided = self._decide()
-            self.waiting_for_blink = (
-                self.require_blink and decided["decision"] == LIVE and not self.blinks_seen()
-            )
-            if not self.waiting_for_blink:
-                return decided
-            if timed_out:
-                seconds = self.config.timeout_s
-                reason = (
-                    f"no blink seen in {seconds:.0f} s (a live person blinks every few seconds); try again"
-                )
-                return {**decided, "decision": UNCERTAIN, "reason": reason}
-            return None
+            return self._blink_gate(self._decide(), timed_out)
         if timed_out:
             key = self.problems.most_common(1)[0][0] if self.problems else "no_face"
             return {"decision": UNCERTAIN, "reason": REASONS[key], "frames": len(self.scores), "score": None}
         return None
 
-    def blinks_seen(self) -> int | None:
-        return None if self.blinks is None else self.blinks.count
+    def _blink_gate(self, decided: dict[str, object], timed_out: bool) -> dict[str, object] | None:
+        """With `require_blink`, hold a 'live' decision back until a blink (None while waiting),
+        and make it 'uncertain' if the check times out first."""
+        blinked = self.blinks is not None and self.blinks.count > 0
+        self.waiting_for_blink = self.require_blink and decided["decision"] == LIVE and not blinked
+        if not self.waiting_for_blink:
+            return decided
+        if not timed_out:
+            return None
+        seconds = self.config.timeout_s
+        reason = f"no blink seen in {seconds:.0f} s (a live person blinks every few seconds); try again"
+        return {**decided, "decision": UNCERTAIN, "reason": reason}
 
     def progress(self) -> float:
         """Share of the window filled as of the last frame (1.0 exactly when a decision was due)."""
