@@ -25,13 +25,15 @@ def _need_chromium() -> None:
         pytest.skip("chromium is not installed")
 
 
-def _camera_file(video: Path, out: Path) -> Path:
-    """A 640x480 .y4m for Chromium's fake camera, made from a shared video."""
+def _camera_file(video: Path, out: Path, *trim: str) -> Path:
+    """A 640x480 .y4m for Chromium's fake camera, made from a shared video (`trim`: ffmpeg's
+    -ss/-t options, say)."""
     ffmpeg(
+        *trim,
         "-i",
         str(video),
         "-vf",
-        "scale=640:-2,pad=640:480:(ow-iw)/2:(oh-ih)/2",
+        "scale=640:480:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=640:480:(ow-iw)/2:(oh-ih)/2",
         "-r",
         "15",
         "-pix_fmt",
@@ -56,7 +58,7 @@ def _launch(playwright, *extra: str):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
 
 
-def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, int, str]:
+def _check_in_browser(base: str, camera: Path, shot: Path, watch: str = "") -> tuple[str, str, int, str]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -64,6 +66,8 @@ def _check_in_browser(base: str, camera: Path, shot: Path) -> tuple[str, str, in
         try:
             page = browser.new_page(viewport={"width": 420, "height": 860})  # a phone-sized window
             page.goto(base + "/")
+            if watch:  # a status line that must show up before the decision
+                page.wait_for_function(f"document.getElementById('status').textContent.includes({watch!r})")
             page.wait_for_selector("body[data-decision]", timeout=45_000)
             boxes = int(page.evaluate("document.body.dataset.boxes || '0'"))
             blinks = page.evaluate("document.body.dataset.blinks ?? 'none'")
@@ -100,6 +104,20 @@ def test_page_reports_blinks_when_the_server_counts_them(shared, tmp_path):
         )
     assert decision == "live" and boxes >= 5
     assert blinks.isdigit() and f"blinks seen: {blinks}" in text  # the lestari15 clip: no blink seen
+
+
+def test_page_asks_for_a_blink_and_decides_live_after_one(shared, tmp_path):
+    """7.4 s of the selfie clip from frame 400 (blinks at about 3.1 and 4.4 s, tests/test_blink.py),
+    looped by the fake camera; the threshold near 0 leaves the decision to the blink."""
+    _need_chromium()
+    selfie = REAL_VIDEO.parents[1] / "tranvanluyt2203" / "real.mp4"
+    camera = _camera_file(selfie, tmp_path / "selfie.y4m", "-ss", "13.33", "-t", "7.4")
+    with running_server("--blink", "require", "--threshold", "0.001") as base:
+        decision, text, _, blinks = _check_in_browser(
+            base, camera, ARTIFACTS / "browser_require_blink.png", watch="Blink once, please"
+        )
+    assert decision == "live", text
+    assert int(blinks) >= 1 and "blinks seen" in text
 
 
 def test_denied_camera_gives_an_uncertain_decision_with_the_reason(shared):
