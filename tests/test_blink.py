@@ -64,6 +64,19 @@ def _selfie_readings(eyes, detector) -> dict:
     return _CACHE
 
 
+def test_the_masked_clip_blinks_are_found_with_blazeface(shared, eyes):
+    """zalo-sample/2.mp4 (24 fps, a masked face res10 mostly misses): eyes shut in frames 25-27
+    and 75-77, checked by eye, open elsewhere."""
+    from liveness.detect import create_detector
+
+    detector, counter, ended = create_detector("blazeface"), BlinkCounter(), []
+    for frame in iter_video(VIDEOS / "zalo-sample" / "2.mp4"):
+        faces = detector.detect(frame.image)
+        if counter.update(frame.index / 24.0, eyes.read(frame.image, faces[0]) if faces else None):
+            ended.append(frame.index)
+    assert len(ended) == 2 and 27 < ended[0] <= 31 and 77 < ended[1] <= 81
+
+
 def test_a_still_photo_never_blinks(face_frame, eyes, detector):
     """Three seconds of one real frame held up with hand shake, sensor noise and flicker."""
     rng = np.random.default_rng(0)
