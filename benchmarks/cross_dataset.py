@@ -80,6 +80,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--reference", action="store_true", help="also score MiniFASNet from ../shared/models")
     p.add_argument("--lbp", action="store_true", help="also fit and score the LBP + SVM baseline")
+    p.add_argument(
+        "--lbp-colour", action="store_true", help="also fit and score LBP + SVM on HSV and YCrCb channels"
+    )
     return p.parse_args()
 
 
@@ -112,9 +115,9 @@ def main() -> int:
     scorers = [project_scorer(args, [str(train_set)])]
     if args.reference and (args.shared / "models" / "minifasnet").is_dir():
         scorers.append(MiniFASNetScorer(args.shared / "models" / "minifasnet"))
-    if args.lbp:
+    for colour in [False] * args.lbp + [True] * args.lbp_colour:
         train_manifest = train_manifest or gathered(ra, "train", crops / "ra_train", args.margin)
-        scorers.append(LBPSVMScorer(args.seed).fit_faces(*frame_samples(ra, "train", train_manifest)))
+        scorers.append(LBPSVMScorer(args.seed, colour).fit_faces(*frame_samples(ra, "train", train_manifest)))
     summary = {}
     devel = frame_samples(ra, "devel", devel_manifest)
     test = frame_samples(nuaa, None, nuaa_manifest)

@@ -31,6 +31,11 @@ def test_lbp_features_are_normalised_histograms():
     expected = sum((p + 2) * g * g for p, _, g in LBP_SETTINGS)
     assert feats.shape == (expected,)
     assert np.isclose(feats.sum(), sum(g * g for *_, g in LBP_SETTINGS))
+    colour = lbp_features(face, colour=True)  # the same histograms of H, S, V, Y, Cr and Cb
+    assert colour.shape == (6 * expected,) and np.isclose(colour.sum(), 6 * feats.sum())
+    grey_face = np.repeat(face[..., :1], 3, axis=2)  # no colour: Cr and Cb are the same flat plane
+    cr, cb = np.split(lbp_features(grey_face, colour=True)[4 * expected :], 2)
+    assert np.array_equal(cr, cb) and not np.array_equal(cr, colour[4 * expected : 5 * expected])
 
 
 def _devel_faces(shared, detector, kind: str, n: int):

@@ -116,14 +116,25 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 LBP_SETTINGS = ((8, 1, 3), (8, 2, 1), (16, 2, 1))  # (points, radius, grid): Määttä et al. 2011
 
 
-def lbp_features(face_bgr: np.ndarray, size: int = 64) -> np.ndarray:
-    """Multi-scale uniform LBP histograms of the grey face: u2(8,1) on a 3x3 grid, u2(8,2), u2(16,2)."""
+def lbp_features(face_bgr: np.ndarray, size: int = 64, colour: bool = False) -> np.ndarray:
+    """Multi-scale uniform LBP histograms of the face: u2(8,1) on a 3x3 grid, u2(8,2), u2(16,2),
+    of its grey levels, or with `colour` of each HSV and YCrCb channel (colour texture, after
+    Boulkenafet, Komulainen and Hadid, IEEE TIFS 2016: recaptures lose chroma detail that grey
+    levels do not show)."""
+    face = cv2.resize(face_bgr, (size, size), interpolation=cv2.INTER_AREA)
+    if not colour:
+        return _lbp_histograms(cv2.cvtColor(face, cv2.COLOR_BGR2GRAY), size)
+    spaces = (cv2.COLOR_BGR2HSV, cv2.COLOR_BGR2YCrCb)
+    channels = [c for space in spaces for c in cv2.split(cv2.cvtColor(face, space))]
+    return np.concatenate([_lbp_histograms(c, size) for c in channels])
+
+
+def _lbp_histograms(channel: np.ndarray, size: int) -> np.ndarray:
     from skimage.feature import local_binary_pattern
 
-    grey = cv2.cvtColor(cv2.resize(face_bgr, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
     parts = []
     for points, radius, grid in LBP_SETTINGS:
-        codes = local_binary_pattern(grey, points, radius, method="uniform")
+        codes = local_binary_pattern(channel, points, radius, method="uniform")
         step = size // grid
         for i in range(grid):
             for j in range(grid):
@@ -136,9 +147,7 @@ def lbp_features(face_bgr: np.ndarray, size: int = 64) -> np.ndarray:
 class LBPSVMScorer:
     """Classic baseline: multi-scale LBP histograms + an RBF SVM, fitted in memory (never pickled)."""
 
-    name = "lbp_svm"
-
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, colour: bool = False) -> None:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import SVC
@@ -148,6 +157,8 @@ class LBPSVMScorer:
             SVC(C=10.0, gamma="scale", probability=True, class_weight="balanced", random_state=seed),
         )
         self.threshold = 0.5
+        self.colour = colour
+        self.name = "lbp_svm_colour" if colour else "lbp_svm"
 
     def fit(self, features: np.ndarray, is_real: np.ndarray) -> LBPSVMScorer:
         self.model.fit(features, np.asarray(is_real, dtype=int))
@@ -161,12 +172,15 @@ class LBPSVMScorer:
         for sample, face in tqdm(list(zip(samples, faces, strict=True)), desc="LBP features", leave=False):
             if face is not None:
                 image = read_image(sample.path)
-                feats.append(lbp_features(image[face.y : face.y + face.h, face.x : face.x + face.w]))
+                feats.append(self._features(image, face))
                 labels.append(sample.is_real)
         return self.fit(np.stack(feats), np.array(labels))
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
             return np.empty(0)
-        feats = np.stack([lbp_features(image[f.y : f.y + f.h, f.x : f.x + f.w]) for f in faces])
+        feats = np.stack([self._features(image, f) for f in faces])
         return self.model.predict_proba(feats)[:, 1]
+
+    def _features(self, image: np.ndarray, face: Face) -> np.ndarray:
+        return lbp_features(image[face.y : face.y + face.h, face.x : face.x + face.w], colour=self.colour)
