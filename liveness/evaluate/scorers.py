@@ -148,13 +148,18 @@ class LBPSVMScorer:
     """Classic baseline: multi-scale LBP histograms + an RBF SVM, fitted in memory (never pickled)."""
 
     def __init__(self, seed: int = 0, colour: bool = False) -> None:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import StratifiedKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import SVC
 
+        # Platt scaling fitted on 5-fold out-of-fold decisions, then one SVM on all the data: what
+        # SVC(probability=True) did before scikit-learn 1.9 deprecated it
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+        svm = SVC(C=10.0, gamma="scale", class_weight="balanced", random_state=seed)
         self.model = make_pipeline(
-            StandardScaler(),
-            SVC(C=10.0, gamma="scale", probability=True, class_weight="balanced", random_state=seed),
+            StandardScaler(), CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False)
         )
         self.threshold = 0.5
         self.colour = colour
