@@ -20,6 +20,7 @@ EPILOG = """examples:
   liveness train --dataset dataset --model liveness.keras --le le.json --plot plot.png
   liveness demo --input videos/real.mp4 --no-display --output annotated.mp4 --json
   liveness demo                       # webcam 0 with the shipped model
+  liveness check selfie.mp4 --require-blink   # one decision for a recorded clip, as JSON
   liveness calibrate --live my_camera_live.mp4 --output models/mine   # threshold for your camera
   liveness ensemble --model s1/m.keras s2/m.keras s3/m.keras --output models/ens   # seeds as one
 """
@@ -387,6 +388,31 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_serve)
 
 
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="one decision (live, attack or uncertain) for a photo or a short recorded clip",
+        description="Judge a photo, or a clip by the web check's rules: about two seconds of frames "
+        "with one usable face, their scores' agreement, and with --require-blink a blink. Prints the "
+        "decision as JSON; exit status 0 for live, 1 for attack, 3 for uncertain (2: an error).",
+    )
+    p.add_argument("input", help="an image or a video file")
+    p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
+    p.add_argument(
+        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
+    )
+    p.add_argument("--min-face", type=int, default=60, help="smallest face side in px to judge (default: 60)")
+    p.add_argument(
+        "--require-blink",
+        action="store_true",
+        help="clips: decide live only once the face has blinked (the clip's blinks are counted anyway "
+        "with --blink)",
+    )
+    p.add_argument("--blink", action="store_true", help="clips: count the face's blinks")
+    _add_detector_args(p)
+    p.set_defaults(run=_run_check)
+
+
 def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate",
@@ -451,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_demo,
         _add_evaluate,
+        _add_check,
         _add_calibrate,
         _add_ensemble,
         _add_export,
@@ -623,6 +650,29 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         args.report_dir,
     )
     return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    import json
+
+    from liveness.blink import EyeLandmarker
+    from liveness.check import FrameChecker, check_clip
+    from liveness.data.sources import IMAGE_SUFFIXES, read_image
+    from liveness.engine import LivenessEngine
+    from liveness.quality import QualityLimits
+    from liveness.web.decision import image_decision
+
+    engine = LivenessEngine.load(args.model, detector=_detector(args), threshold=args.threshold)
+    eyes = EyeLandmarker() if args.blink or args.require_blink else None
+    checker = FrameChecker(engine, QualityLimits(min_face_px=args.min_face), eyes)
+    if Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
+        frame = checker.analyse(read_image(args.input))
+        decision, reason = image_decision(frame.problem, frame.score, engine.threshold)
+        result = {"decision": decision, "reason": reason, "score": frame.score, "faces": frame.faces}
+    else:
+        result = check_clip(args.input, checker, args.require_blink)
+    print(json.dumps({**result, "model": engine.card.name, "threshold": engine.threshold}))
+    return {"live": 0, "attack": 1}.get(str(result["decision"]), 3)
 
 
 def _run_calibrate(args: argparse.Namespace) -> int:

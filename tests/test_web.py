@@ -182,3 +182,24 @@ def test_stream_with_required_blink_waits_for_the_selfie_blink(shared):
     assert decisions[0]["decision"] == "live" and decisions[0]["blinks"] == 1
     assert 496 - 400 <= len(results) <= 501 - 400  # decided on the frame that ended the blink
     assert not still_decisions and still[-1]["waiting_for_blink"] and still[-1]["blinks"] == 0
+
+
+def test_check_video_upload_decides_like_the_stream(server):
+    from tests.conftest import FAKE_VIDEO, REAL_VIDEO
+
+    real = httpx.post(
+        server + "/api/v1/check-video", files={"file": ("clip.mp4", REAL_VIDEO.read_bytes(), "video/mp4")}
+    )
+    fake = httpx.post(
+        server + "/api/v1/check-video",
+        content=FAKE_VIDEO.read_bytes(),
+        headers={"content-type": "video/mp4"},
+        timeout=60,
+    )
+    assert real.status_code == 200 and real.json()["decision"] == "live", real.text
+    assert fake.status_code == 200 and fake.json()["decision"] == "attack", fake.text
+    assert real.json()["frames"] >= 5 and real.json()["model"]
+    junk = httpx.post(
+        server + "/api/v1/check-video", content=b"\x00" * 5000, headers={"content-type": "video/mp4"}
+    )
+    assert junk.status_code == 415 and junk.json()["error"]["code"] == "not_a_video"

@@ -7,8 +7,11 @@ Every reader yields `Frame`s and turns unreadable input into `InputError`
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +98,27 @@ def video_rate(path: str | Path, default: float = 30.0) -> float:
     fps = capture.get(cv2.CAP_PROP_FPS)
     capture.release()
     return fps if 1.0 <= fps <= 240.0 else default
+
+
+@contextmanager
+def in_memory_file(data: bytes) -> Iterator[str]:
+    """A path to `data` for readers that want a file name (OpenCV's video decoder): an anonymous
+    in-memory file on Linux, so an upload never touches the disk; elsewhere a private temporary
+    file, deleted on exit."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("upload")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            yield f"/proc/{os.getpid()}/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(data)
+        yield str(path)
 
 
 def open_video(path: str | Path) -> cv2.VideoCapture:

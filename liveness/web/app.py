@@ -12,10 +12,10 @@ import io
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
@@ -24,11 +24,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from liveness import __version__
-from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
-from liveness.data.sources import decode_image
+from liveness.blink import EyeLandmarker
+from liveness.check import Analysis, FrameChecker, check_clip
+from liveness.data.sources import decode_image, in_memory_file, open_video
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
-from liveness.quality import QualityLimits, frame_problem
+from liveness.quality import QualityLimits
 from liveness.web.decision import Window, WindowConfig, image_decision
 from liveness.web.limits import BodyLimit, RateLimit
 from liveness.web.settings import Settings
@@ -62,24 +63,14 @@ class Base64Image(BaseModel):
     image: str = Field(description="base64 image bytes, optionally as a data: URL")
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """One frame as the API reports it: its faces, what stops a judgement, the face's score and eyes."""
-
-    faces: list[dict[str, Any]]
-    problem: str | None
-    score: float | None
-    eyes: EyeReading | None = None
-
-
 class Checker:
-    """Engine + quality gates behind one lock (LiteRT interpreters are not thread-safe)."""
+    """Upload decoding + a frame checker behind one lock (LiteRT interpreters are not thread-safe)."""
 
     def __init__(self, engine: LivenessEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self.limits = QualityLimits(min_face_px=settings.min_face_px)
-        self.eyes = EyeLandmarker() if settings.blink != "off" else None
+        eyes = EyeLandmarker() if settings.blink != "off" else None
+        self.frames = FrameChecker(engine, QualityLimits(min_face_px=settings.min_face_px), eyes)
         self.lock = threading.Lock()
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -97,11 +88,29 @@ class Checker:
 
     def analyse(self, image: np.ndarray) -> Analysis:
         with self.lock:
-            verdicts = self.engine.analyse(image)
-            problem = frame_problem(image, [v.face for v in verdicts], self.limits)
-            eyes = self.eyes.read(image, verdicts[0].face) if self.eyes and problem is None else None
-        score = verdicts[0].score if problem is None else None
-        return Analysis([v.to_dict() for v in verdicts], problem, score, eyes)
+            return self.frames.analyse(image)
+
+    def window(self) -> Window:
+        return self.frames.window(
+            self.settings.blink == "require", WindowConfig(seconds=self.settings.window_seconds)
+        )
+
+    def check_clip(self, data: bytes) -> dict[str, Any]:
+        """The decision for an uploaded video, decoded from memory (never written to disk)."""
+        with in_memory_file(data) as path, self.lock:
+            try:
+                capture = open_video(path)
+            except InputError:
+                raise ApiError(415, "not_a_video", "the upload is not a video OpenCV can decode") from None
+            width, height = capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
+            capture.release()
+            if max(width, height) > self.settings.max_side:
+                raise ApiError(
+                    422,
+                    "video_too_large",
+                    f"video is {width:.0f}x{height:.0f}; at most {self.settings.max_side} px a side",
+                )
+            return check_clip(path, self.frames, self.settings.blink == "require", self.window().config)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -216,6 +225,31 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
             "threshold": checker.engine.threshold,
         }
 
+    @app.post(
+        "/api/v1/check-video",
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                        }
+                    },
+                    "video/*": {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    )
+    async def check_video(request: Request) -> dict[str, Any]:
+        """Check a short recorded clip (multipart field `file`, or the raw video as the body): the
+        same decision as the streamed check, from the clip's first seconds of judgeable frames."""
+        kind = request.headers.get("content-type", "")
+        data = await request.body() if kind.startswith("video/") else await _upload_bytes(request)
+        result = await run_in_threadpool(checker.check_clip, data)
+        return {**result, "model": card.name, "threshold": checker.engine.threshold}
+
     @app.websocket("/api/v1/stream")
     async def stream(socket: WebSocket) -> None:
         """Binary JPEG/PNG frames (or JSON `{"image": base64}`) in; a JSON result per frame out.
@@ -224,7 +258,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         follows; `{"type": "reset"}` starts a new check.
         """
         await socket.accept()
-        window = _new_window(checker)
+        window = checker.window()
         try:
             while True:
                 message = await socket.receive()
@@ -233,15 +267,6 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
                 window = await _stream_message(socket, checker, window, message)
         except WebSocketDisconnect:
             return
-
-
-def _new_window(checker: Checker) -> Window:
-    return Window(
-        checker.engine.threshold,
-        WindowConfig(seconds=checker.settings.window_seconds),
-        blinks=BlinkCounter() if checker.eyes else None,
-        require_blink=checker.settings.blink == "require",
-    )
 
 
 async def _stream_message(socket: WebSocket, checker: Checker, window: Window, message: dict) -> Window:
@@ -253,7 +278,7 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
             payload = {}
         if payload.get("type") == "reset":
             await socket.send_json({"type": "reset"})
-            return _new_window(checker)
+            return checker.window()
         if "image" not in payload:
             await socket.send_json({"type": "error", "code": "bad_message", "message": "send an image"})
             return window
@@ -282,7 +307,7 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
     await socket.send_json(result)
     if final is not None:
         await socket.send_json({"type": "decision", **final, "threshold": checker.engine.threshold})
-        return _new_window(checker)
+        return checker.window()
     return window
 
 

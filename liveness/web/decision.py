@@ -77,9 +77,25 @@ class Window:
         ):
             return self._blink_gate(self._decide(), timed_out)
         if timed_out:
-            key = self.problems.most_common(1)[0][0] if self.problems else "no_face"
-            return {"decision": UNCERTAIN, "reason": REASONS[key], "frames": len(self.scores), "score": None}
+            return self._no_judgeable_frames()
         return None
+
+    def finish(self) -> dict[str, object]:
+        """The decision when the frames run out first (the end of a recorded clip)."""
+        if self.first_good is None:
+            return self._no_judgeable_frames()
+        if self.waiting_for_blink:
+            return self._blink_gate(self._decide(), timed_out=True)  # type: ignore[return-value]
+        seconds = (self.last or 0.0) - self.first_good
+        reason = (
+            f"too short: {seconds:.1f} s and {len(self.scores)} judgeable frames, "
+            f"need {self.config.seconds:.0f} s and {self.config.min_frames}"
+        )
+        return {"decision": UNCERTAIN, "reason": reason, "frames": len(self.scores), "score": None}
+
+    def _no_judgeable_frames(self) -> dict[str, object]:
+        key = self.problems.most_common(1)[0][0] if self.problems else "no_face"
+        return {"decision": UNCERTAIN, "reason": REASONS[key], "frames": len(self.scores), "score": None}
 
     def _blink_gate(self, decided: dict[str, object], timed_out: bool) -> dict[str, object] | None:
         """With `require_blink`, hold a 'live' decision back until a blink (None while waiting),
@@ -90,7 +106,7 @@ class Window:
             return decided
         if not timed_out:
             return None
-        seconds = self.config.timeout_s
+        seconds = (self.last or 0.0) - (self.started or 0.0)
         reason = f"no blink seen in {seconds:.0f} s (a live person blinks every few seconds); try again"
         return {**decided, "decision": UNCERTAIN, "reason": reason}
 

@@ -1,0 +1,83 @@
+"""One liveness decision for a recorded clip, by the rules of the web page's check.
+
+Frames that cannot be judged (no face, several, too small, too dark or bright)
+become reasons; about two seconds of judgeable frames give a decision by how
+well their scores agree; optionally the face must blink first. The window of
+`liveness.web.decision` does the deciding, timed by the clip's own frame times,
+so a file and a live stream are judged alike. Used by `liveness check` and the
+web API's video upload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
+from liveness.data.sources import iter_video, video_rate
+from liveness.engine import LivenessEngine
+from liveness.quality import QualityLimits, frame_problem
+from liveness.web.decision import Window, WindowConfig
+
+CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half the work of 30 fps
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One frame as a check sees it: its faces, what stops a judgement, the face's score and eyes."""
+
+    faces: list[dict[str, Any]]
+    problem: str | None
+    score: float | None
+    eyes: EyeReading | None = None
+
+
+class FrameChecker:
+    """Engine + quality gates (+ eye reader): judges single frames. Not thread-safe."""
+
+    def __init__(
+        self, engine: LivenessEngine, limits: QualityLimits | None = None, eyes: EyeLandmarker | None = None
+    ) -> None:
+        self.engine = engine
+        self.limits = limits or QualityLimits()
+        self.eyes = eyes
+
+    def analyse(self, image: np.ndarray) -> Analysis:
+        verdicts = self.engine.analyse(image)
+        problem = frame_problem(image, [v.face for v in verdicts], self.limits)
+        score = verdicts[0].score if problem is None else None
+        eyes = self.eyes.read(image, verdicts[0].face) if self.eyes and problem is None else None
+        return Analysis([v.to_dict() for v in verdicts], problem, score, eyes)
+
+    def window(self, require_blink: bool = False, config: WindowConfig | None = None, clock=None) -> Window:
+        """A fresh decision window for this checker's threshold (counting blinks when it reads eyes)."""
+        options = {"clock": clock} if clock is not None else {}
+        return Window(
+            self.engine.threshold,
+            config or WindowConfig(),
+            blinks=BlinkCounter() if self.eyes else None,
+            require_blink=require_blink,
+            **options,
+        )
+
+
+def check_clip(
+    path: str | Path, checker: FrameChecker, require_blink: bool = False, config: WindowConfig | None = None
+) -> dict[str, Any]:
+    """The decision for a video file, read at about CHECK_FPS until the window decides or the
+    clip ends; a clip that ends first is judged on what it showed."""
+    fps = video_rate(path)
+    now = [0.0]
+    window = checker.window(require_blink, config, clock=lambda: now[0])
+    frames = 0
+    for frame in iter_video(path, skip=max(1, round(fps / CHECK_FPS))):
+        now[0] = frame.index / fps
+        frames += 1
+        analysis = checker.analyse(frame.image)
+        decided = window.add(analysis.problem, analysis.score, analysis.eyes)
+        if decided is not None:
+            return {**decided, "frames_read": frames, "seconds": round(now[0], 3)}
+    return {**window.finish(), "frames_read": frames, "seconds": round(now[0], 3)}
