@@ -38,6 +38,15 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
+MULTIPART_FILE = {  # OpenAPI: a multipart body with one file field named 'file'
+    "schema": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    }
+}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -199,13 +208,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
-                            "required": ["file"],
-                        }
-                    },
+                    "multipart/form-data": MULTIPART_FILE,
                     "application/json": {"schema": Base64Image.model_json_schema()},
                 }
             }
@@ -230,13 +233,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
-                            "required": ["file"],
-                        }
-                    },
+                    "multipart/form-data": MULTIPART_FILE,
                     "video/*": {"schema": {"type": "string", "format": "binary"}},
                 }
             }
