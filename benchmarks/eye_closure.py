@@ -35,25 +35,40 @@ from liveness.types import Face
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "benchmarks" / "data" / "replay_attack_eye_labels.csv"
+# the face mesh's own eye points (corner, two upper, corner, two lower), for its eye aspect ratio
+MESH_EYES = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
 
 
-def openness_ratios(manifests: list[Path], shared_root: Path) -> dict[str, float]:
-    """Each live frame's openness over its video's 80th percentile, by path under `shared_root`."""
+def mesh_aspect_ratio(points: np.ndarray) -> float:
+    """The classic eye aspect ratio from the mesh alone: lid distances over eye width, both eyes."""
+    ratios = []
+    for a, u1, u2, b, l2, l1 in MESH_EYES:
+        lids = np.linalg.norm(points[u1] - points[l1]) + np.linalg.norm(points[u2] - points[l2])
+        ratios.append(lids / (2 * np.linalg.norm(points[a] - points[b])))
+    return float(np.mean(ratios))
+
+
+def openness_ratios(manifests: list[Path], shared_root: Path) -> dict[str, dict[str, float]]:
+    """Each live frame's openness (iris model) and mesh eye aspect ratio, each over its video's
+    80th percentile, by measure and path under `shared_root`."""
     eyes = EyeLandmarker()
-    by_video: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    by_video: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for manifest in manifests:
         for r in read_rows(manifest):
             if r["label"] != "real":
                 continue
             face = Face(int(r["x"]), int(r["y"]), int(r["w"]), int(r["h"]), 1.0)
-            reading = eyes.read(cv2.imread(r["source"]), face)
+            image = cv2.imread(r["source"])
+            reading = eyes.read(image, face)
             if reading is not None:
                 path = Path(r["source"]).resolve().relative_to(shared_root.resolve()).as_posix()
-                by_video[r["video_id"]].append((path, reading.openness))
-    ratios = {}
+                mesh = mesh_aspect_ratio(eyes.mesh_points(image, face))
+                by_video[r["video_id"]].append((path, reading.openness, mesh))
+    ratios: dict[str, dict[str, float]] = {"iris": {}, "mesh": {}}
     for frames in by_video.values():
-        level = np.percentile([o for _, o in frames], 80)
-        ratios.update({path: o / level for path, o in frames})
+        for column, measure in ((1, "iris"), (2, "mesh")):
+            level = np.percentile([f[column] for f in frames], 80)
+            ratios[measure].update({f[0]: f[column] / level for f in frames})
     return ratios
 
 
@@ -69,14 +84,19 @@ def main() -> int:
     args = parser.parse_args()
     root = args.shared / "data" / "replay-attack"
     manifests = [gathered(root / "index.csv", s, args.work / f"ra_{s}", 1.0) for s in ("train", "devel")]
-    ratios = openness_ratios(manifests, root)
+    measures = openness_ratios(manifests, root)
+    ratios = measures["iris"]
     with open(LABELS, newline="") as fh:
         labels = [r for r in csv.DictReader(fh) if r["eyes"] != "unclear"]
     shut = np.array([r["eyes"] == "shut" for r in labels])
     ratio = np.array([ratios[r["path"]] for r in labels])
+    mesh = np.array([measures["mesh"][r["path"]] for r in labels])
     n_shut, n_open = int(shut.sum()), int((~shut).sum())
     print(f"{len(ratios)} live frames read; labelled: {n_shut} shut, {n_open} open (unclear left out)")
-    print(f"AUC of the ratio for shut against open eyes: {auc(shut, -ratio):.3f}")
+    print(
+        f"AUC for shut against open eyes: iris-model openness {auc(shut, -ratio):.3f}, face-mesh eye "
+        f"aspect ratio {auc(shut, -mesh):.3f} (lowest shut frame at {mesh[shut].min():.2f} of its level)"
+    )
     print(
         "| closed below (x eyes' level) | shut frames caught | open frames flagged | all live frames below |"
     )
