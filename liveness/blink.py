@@ -36,11 +36,14 @@ EYE_SCALE = 2.3  # the iris model's crop: 2.3 eye widths around the eye's centre
 EYES = ((33, 133, False), (263, 362, True))
 LOWER_LID, UPPER_LID = slice(1, 8), slice(9, 16)  # contour points facing each other across the eye
 MIN_FACE = 40  # pixels; on smaller faces the lids are a pixel or two apart
+# the mesh's face logit: about 30-50 on clear faces, -5 to 7 on masked ones (lowest mid-blink), -11
+# to -12 on a grey wall or noise
+MIN_FACE_LOGIT = -8.0
 
 
 @dataclass(frozen=True)
 class EyeReading:
-    """How open the two eyes of one face are (lid gap / eye width, about 0.2-0.3 when open)."""
+    """How open the two eyes of one face are (lid gap / eye width, about 0.1-0.3 when open)."""
 
     eyes: tuple[float, float]
 
@@ -66,28 +69,39 @@ class EyeLandmarker:
             interpreter.allocate_tensors()
 
     def read(self, frame: np.ndarray, face: Face) -> EyeReading | None:
-        """Both eyes' openness, or None for a face too small to see its eyelids."""
+        """Both eyes' openness, or None for a face too small to see its eyelids or a box the
+        mesh finds no face in."""
         if min(face.w, face.h) < MIN_FACE:
             return None
         frame = ensure_bgr(frame)
-        points = self.mesh_points(frame, face)
-        return EyeReading(tuple(self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES))
+        points, face_logit = self._mesh_run(frame, face)
+        if face_logit < MIN_FACE_LOGIT:
+            return None
+        eyes = [self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES]
+        return None if None in eyes else EyeReading(tuple(eyes))  # type: ignore[arg-type]
 
     def mesh_points(self, frame: np.ndarray, face: Face) -> np.ndarray:
         """The face mesh's 468 landmarks in frame pixels, (468, 2)."""
+        return self._mesh_run(ensure_bgr(frame), face)[0]
+
+    def _mesh_run(self, frame: np.ndarray, face: Face) -> tuple[np.ndarray, float]:
+        """Landmarks in frame pixels and the mesh's logit that the box holds a face."""
         centre = np.array([face.x + face.w / 2, face.y + face.h / 2])
         crop, to_crop = _level_crop(frame, centre, MESH_SCALE * max(face.w, face.h), 0.0, MESH_SIZE)
-        mesh = _run(self._mesh, crop, 1404).reshape(468, 3)[:, :2]
+        outputs = _run(self._mesh, crop)
+        mesh = outputs[1404].reshape(468, 3)[:, :2]
         back = cv2.invertAffineTransform(to_crop)
-        return mesh @ back[:, :2].T + back[:, 2]
+        return mesh @ back[:, :2].T + back[:, 2], float(outputs[1][0])
 
-    def _eye(self, frame: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float:
+    def _eye(self, frame: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float | None:
         dx, dy = (outer - inner) if mirror else (inner - outer)
         width = float(np.hypot(dx, dy))
+        if width < 2.0:  # a degenerate mesh: no eye to crop
+            return None
         crop, _ = _level_crop(
             frame, (outer + inner) / 2, EYE_SCALE * width, np.arctan2(dy, dx), EYE_SIZE, mirror
         )
-        contour = _run(self._iris, crop, 213).reshape(71, 3)[:, :2]
+        contour = _run(self._iris, crop)[213].reshape(71, 3)[:, :2]
         corners = np.linalg.norm(contour[8] - contour[0])
         gap = np.linalg.norm(contour[UPPER_LID] - contour[LOWER_LID], axis=1).mean()
         return float(gap / corners) if corners > 0 else 0.0
@@ -108,13 +122,15 @@ def _level_crop(
     return crop, matrix
 
 
-def _run(interpreter, crop: np.ndarray, width: int) -> np.ndarray:
-    """The model's output with `width` values for one BGR crop (RGB in [0, 1], as MediaPipe feeds it)."""
+def _run(interpreter, crop: np.ndarray) -> dict[int, np.ndarray]:
+    """The model's outputs for one BGR crop (fed as RGB in [0, 1], as MediaPipe does), flattened and
+    keyed by their size (the mesh: 1404 landmark values and 1 face logit; the iris model: 213 eye
+    contour values and 15 iris values)."""
     rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], rgb[None])
     interpreter.invoke()
-    output = next(d for d in interpreter.get_output_details() if int(np.prod(d["shape"])) == width)
-    return interpreter.get_tensor(output["index"]).reshape(-1)
+    outputs = (interpreter.get_tensor(d["index"]).reshape(-1) for d in interpreter.get_output_details())
+    return {out.size: out for out in outputs}
 
 
 class BlinkCounter:

@@ -133,3 +133,10 @@ def test_demo_labels_a_face_real_only_after_it_blinks(shared, tmp_path):
     assert {f["decision"] for i, f in faces if i >= 497} == {"real"}
     assert all(f["blinks"] == (i >= 497) + (i >= 537) for i, f in faces)
     assert all(0.0 < f["eye_openness"] < 1.0 for _, f in faces)
+
+
+def test_a_box_without_a_face_gives_no_reading(eyes):
+    wall = np.full((480, 640, 3), 128, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    for frame in (wall, noise):
+        assert eyes.read(frame, Face(200, 120, 200, 200, 0.9)) is None
