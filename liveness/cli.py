@@ -220,13 +220,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         description="Draw each face's box with real/spoof and its score. Press q in the window to quit.",
     )
     p.add_argument("--input", "-i", default="0", help="camera index or video file (default: 0, the webcam)")
-    p.add_argument(
-        "--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)"
-    )
+    _add_model_args(p)
     p.add_argument("--le", "-l", help="label file from training; checked against the model card")
-    p.add_argument(
-        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
-    )
     p.add_argument(
         "--runtime",
         choices=("auto", "litert", "keras"),
@@ -361,10 +356,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: 1)")
-    p.add_argument("--model", "-m", help="model file (default: the shipped model)")
-    p.add_argument(
-        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
-    )
+    _add_model_args(p)
     p.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body in MB (default: 10)")
     p.add_argument("--max-side", type=int, default=4096, help="largest image side in px (default: 4096)")
     p.add_argument(
@@ -397,10 +389,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "decision as JSON; exit status 0 for live, 1 for attack, 3 for uncertain (2: an error).",
     )
     p.add_argument("input", help="an image or a video file")
-    p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
-    p.add_argument(
-        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
-    )
+    _add_model_args(p)
     p.add_argument("--min-face", type=int, default=60, help="smallest face side in px to judge (default: 60)")
     p.add_argument(
         "--require-blink",
@@ -487,6 +476,16 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         _add_log_args(command)
     return parser
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    """--model and --threshold, for the commands that run a model on faces."""
+    p.add_argument(
+        "--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)"
+    )
+    p.add_argument(
+        "--threshold", type=_probability, help="real-probability threshold (default: the model card's)"
+    )
 
 
 def _add_log_args(p: argparse.ArgumentParser) -> None:
