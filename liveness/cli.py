@@ -597,6 +597,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     if options.reads_eyes:
         log.info("blinks seen: %d", summary.blinks)
+        if options.source.isdigit() and 0 < summary.fps < 10:
+            log.warning(
+                "the camera ran at %.1f frames a second; blinks (0.1-0.4 s) need about 10 or more, "
+                "so some were missed (try --detector-type blazeface)",
+                summary.fps,
+            )
     if summary.looks_uncalibrated():
         log.warning(
             "nearly every face was judged an attack. If these were live people in front of your "

@@ -32,6 +32,7 @@ from liveness.evaluate.scorers import Scorer
 from liveness.types import Face
 
 log = logging.getLogger(__name__)
+MIN_BLINK_FPS = 10  # a blink lasts 0.1-0.4 s: slower sampling misses many (tests/test_blink.py)
 
 
 @dataclass
@@ -102,6 +103,13 @@ def score_videos(
         counter, found = BlinkCounter(), 0
         try:
             fps = video_rate(video.path)
+            if eyes is not None and fps / every < MIN_BLINK_FPS:
+                log.warning(
+                    "%s: reading %.1f frames a second; blinks need about %d (lower --every)",
+                    video.path,
+                    fps / every,
+                    MIN_BLINK_FPS,
+                )
             for frame in iter_video(video.path, every):
                 faces = detector.detect(frame.image)[:1]
                 samples.append(replace(video, frame=frame.index))
