@@ -10,6 +10,7 @@ web API's video upload.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,15 @@ class FrameChecker:
 
 
 def check_clip(
-    path: str | Path, checker: FrameChecker, require_blink: bool = False, config: WindowConfig | None = None
+    path: str | Path,
+    checker: FrameChecker,
+    require_blink: bool = False,
+    config: WindowConfig | None = None,
+    lock: AbstractContextManager | None = None,
 ) -> dict[str, Any]:
     """The decision for a video file, read at about CHECK_FPS until the window decides or the
-    clip ends; a clip that ends first is judged on what it showed."""
+    clip ends; a clip that ends first is judged on what it showed. `lock` is held around each
+    frame's analysis only (a server shares one checker between requests)."""
     fps = video_rate(path)
     now = [0.0]
     window = checker.window(require_blink, config, clock=lambda: now[0])
@@ -76,7 +82,8 @@ def check_clip(
     for frame in iter_video(path, skip=max(1, round(fps / CHECK_FPS))):
         now[0] = frame.index / fps
         frames += 1
-        analysis = checker.analyse(frame.image)
+        with lock or nullcontext():
+            analysis = checker.analyse(frame.image)
         decided = window.add(analysis.problem, analysis.score, analysis.eyes)
         if decided is not None:
             return {**decided, "frames_read": frames, "seconds": round(now[0], 3)}

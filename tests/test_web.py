@@ -203,3 +203,33 @@ def test_check_video_upload_decides_like_the_stream(server):
         server + "/api/v1/check-video", content=b"\x00" * 5000, headers={"content-type": "video/mp4"}
     )
     assert junk.status_code == 415 and junk.json()["error"]["code"] == "not_a_video"
+
+
+def test_a_video_check_does_not_hold_up_image_checks(server):
+    """The model is shared under a lock taken per frame, so an image sent while a clip is being
+    judged is answered before the clip's decision."""
+    import threading
+
+    from tests.conftest import REAL_VIDEO
+
+    finished = []
+
+    def upload() -> None:
+        data = REAL_VIDEO.read_bytes()
+        httpx.post(
+            server + "/api/v1/check-video", content=data, headers={"content-type": "video/mp4"}, timeout=60
+        )
+        finished.append("video")
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    time.sleep(0.4)  # the clip (31 frames to a decision) is being read
+    assert (
+        httpx.post(
+            server + "/api/v1/check", json={"image": base64.b64encode(_frame(SHARED, "real")).decode()}
+        ).status_code
+        == 200
+    )
+    finished.append("image")
+    thread.join()
+    assert finished == ["image", "video"]

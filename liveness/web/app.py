@@ -106,7 +106,7 @@ class Checker:
 
     def check_clip(self, data: bytes) -> dict[str, Any]:
         """The decision for an uploaded video, decoded from memory (never written to disk)."""
-        with in_memory_file(data) as path, self.lock:
+        with in_memory_file(data) as path:
             try:
                 capture = open_video(path)
             except InputError:
@@ -119,7 +119,8 @@ class Checker:
                     "video_too_large",
                     f"video is {width:.0f}x{height:.0f}; at most {self.settings.max_side} px a side",
                 )
-            return check_clip(path, self.frames, self.settings.blink == "require", self.window().config)
+            require = self.settings.blink == "require"
+            return check_clip(path, self.frames, require, self.window().config, lock=self.lock)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
