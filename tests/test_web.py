@@ -203,6 +203,10 @@ def test_check_video_upload_decides_like_the_stream(server):
         server + "/api/v1/check-video", content=b"\x00" * 5000, headers={"content-type": "video/mp4"}
     )
     assert junk.status_code == 415 and junk.json()["error"]["code"] == "not_a_video"
+    text = httpx.post(
+        server + "/api/v1/check-video", content=b"hello", headers={"content-type": "text/plain"}
+    )
+    assert text.status_code == 415 and "video/*" in text.json()["error"]["message"]
 
 
 def test_a_video_check_does_not_hold_up_image_checks(server):

@@ -244,7 +244,10 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         """Check a short recorded clip (multipart field `file`, or the raw video as the body): the
         same decision as the streamed check, from the clip's first seconds of judgeable frames."""
         kind = request.headers.get("content-type", "")
-        data = await request.body() if kind.startswith("video/") else await _upload_bytes(request)
+        if kind.startswith("video/"):
+            data = await request.body()
+        else:
+            data = await _upload_bytes(request, "multipart/form-data (field 'file') or a video/* body")
         result = await run_in_threadpool(checker.check_clip, data)
         return {**result, "model": card.name, "threshold": checker.engine.threshold}
 
@@ -309,7 +312,9 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
     return window
 
 
-async def _upload_bytes(request: Request) -> bytes:
+async def _upload_bytes(
+    request: Request, accepted: str = "multipart/form-data (field 'file') or JSON"
+) -> bytes:
     kind = request.headers.get("content-type", "")
     if kind.startswith("multipart/form-data"):
         form = await request.form()
@@ -325,4 +330,4 @@ async def _upload_bytes(request: Request) -> bytes:
         if not isinstance(body, dict) or not isinstance(body.get("image"), str):
             raise ApiError(422, "missing_image", 'JSON body needs {"image": "<base64>"}')
         return _from_base64(body["image"])
-    raise ApiError(415, "unsupported_media_type", "send multipart/form-data (field 'file') or JSON")
+    raise ApiError(415, "unsupported_media_type", f"send {accepted}")
