@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from liveness.data.manifest import read_rows, write_rows
 from liveness.engine import LivenessEngine
 from liveness.ensemble import make_ensemble
 from liveness.evaluate.harness import evaluate, rethreshold, write_report
@@ -156,15 +157,8 @@ def project_scorer(args: argparse.Namespace, datasets: list[str]) -> EngineScore
 
 def live_faces_of(manifest: Path) -> Path:
     """A manifest beside `manifest` listing only its live faces."""
-    with open(manifest, newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = [r for r in reader if r["label"] == "real"]
-        fields = reader.fieldnames or []
     out = manifest.with_name("live_only.csv")
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(out, [r for r in read_rows(manifest) if r["label"] == "real"])
     return out
 
 
@@ -198,7 +192,6 @@ def teacher_scores(manifest: str, shared: Path) -> Path:
         return out
     from tqdm import tqdm
 
-    from liveness.data.manifest import read_rows
     from liveness.data.sources import read_image
 
     reference = MiniFASNetScorer(shared / "models" / "minifasnet")

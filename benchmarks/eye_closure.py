@@ -19,7 +19,6 @@ crops in shuffled order, without seeing the ratio. Paths only; the frames stay i
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -86,8 +85,7 @@ def main() -> int:
     manifests = [gathered(root / "index.csv", s, args.work / f"ra_{s}", 1.0) for s in ("train", "devel")]
     measures = openness_ratios(manifests, root)
     ratios = measures["iris"]
-    with open(LABELS, newline="") as fh:
-        labels = [r for r in csv.DictReader(fh) if r["eyes"] != "unclear"]
+    labels = [r for r in read_rows(LABELS) if r["eyes"] != "unclear"]
     shut = np.array([r["eyes"] == "shut" for r in labels])
     ratio = np.array([ratios[r["path"]] for r in labels])
     mesh = np.array([measures["mesh"][r["path"]] for r in labels])

@@ -1,4 +1,4 @@
-"""One liveness decision for a recorded clip, by the rules of the web page's check.
+"""One liveness decision for a photo or a recorded clip, by the rules of the web page's check.
 
 Frames that cannot be judged (no face, several, too small, too dark or bright)
 become reasons; about two seconds of judgeable frames give a decision by how
@@ -21,7 +21,7 @@ from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
 from liveness.data.sources import iter_video, video_rate
 from liveness.engine import LivenessEngine
 from liveness.quality import QualityLimits, frame_problem
-from liveness.web.decision import Window, WindowConfig
+from liveness.web.decision import Window, WindowConfig, image_decision
 
 CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half the work of 30 fps
 
@@ -52,6 +52,12 @@ class FrameChecker:
         score = verdicts[0].score if problem is None else None
         eyes = self.eyes.read(image, verdicts[0].face) if self.eyes and problem is None else None
         return Analysis([v.to_dict() for v in verdicts], problem, score, eyes)
+
+    def check_image(self, image: np.ndarray) -> dict[str, Any]:
+        """The decision for one photo: the reason it cannot be judged, else its score at the threshold."""
+        frame = self.analyse(image)
+        decision, reason = image_decision(frame.problem, frame.score, self.engine.threshold)
+        return {"decision": decision, "reason": reason, "score": frame.score, "faces": frame.faces}
 
     def window(self, require_blink: bool = False, config: WindowConfig | None = None, clock=None) -> Window:
         """A fresh decision window for this checker's threshold (counting blinks when it reads eyes)."""

@@ -665,15 +665,12 @@ def _run_check(args: argparse.Namespace) -> int:
     from liveness.data.sources import IMAGE_SUFFIXES, read_image
     from liveness.engine import LivenessEngine
     from liveness.quality import QualityLimits
-    from liveness.web.decision import image_decision
 
     engine = LivenessEngine.load(args.model, detector=_detector(args), threshold=args.threshold)
     eyes = EyeLandmarker() if args.blink or args.require_blink else None
     checker = FrameChecker(engine, QualityLimits(min_face_px=args.min_face), eyes)
     if Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
-        frame = checker.analyse(read_image(args.input))
-        decision, reason = image_decision(frame.problem, frame.score, engine.threshold)
-        result = {"decision": decision, "reason": reason, "score": frame.score, "faces": frame.faces}
+        result = checker.check_image(read_image(args.input))
     else:
         result = check_clip(args.input, checker, args.require_blink)
     print(json.dumps({**result, "model": engine.card.name, "threshold": engine.threshold}))

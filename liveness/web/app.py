@@ -30,7 +30,7 @@ from liveness.data.sources import decode_image, in_memory_file, open_video
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.quality import QualityLimits
-from liveness.web.decision import Window, WindowConfig, image_decision
+from liveness.web.decision import Window, WindowConfig
 from liveness.web.limits import BodyLimit, RateLimit
 from liveness.web.settings import Settings
 
@@ -98,6 +98,10 @@ class Checker:
     def analyse(self, image: np.ndarray) -> Analysis:
         with self.lock:
             return self.frames.analyse(image)
+
+    def check_image(self, image: np.ndarray) -> dict[str, Any]:
+        with self.lock:
+            return self.frames.check_image(image)
 
     def window(self) -> Window:
         return self.frames.window(
@@ -219,15 +223,8 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         """Check one image: multipart field `file`, or JSON `{"image": "<base64>"}`."""
         data = await _upload_bytes(request)
         image = await run_in_threadpool(checker.decode, data)
-        frame = await run_in_threadpool(checker.analyse, image)
-        decision, reason = image_decision(frame.problem, frame.score, checker.engine.threshold)
-        return {
-            "faces": frame.faces,
-            "decision": decision,
-            "reason": reason,
-            "model": card.name,
-            "threshold": checker.engine.threshold,
-        }
+        result = await run_in_threadpool(checker.check_image, image)
+        return {**result, "model": card.name, "threshold": checker.engine.threshold}
 
     @app.post(
         "/api/v1/check-video",
