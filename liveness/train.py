@@ -105,7 +105,7 @@ def train(config: TrainConfig) -> TrainResult:
     log.info("validation split: %s (%d train, %d validation)", split.how, len(split.train), len(split.val))
     crop_scale = config.crop_scale or _crop_scale_of(samples)
 
-    images, kept = load_images(samples, config.input_size)
+    images, kept = load_images(samples, config.input_size, crop_scale)
     position = {sample_index: row for row, sample_index in enumerate(kept)}
     labels = np.array([class_names.index(samples[i].label) for i in kept], dtype=np.int32)
     train_rows = [position[i] for i in split.train if i in position]

@@ -2,8 +2,14 @@
 
 A dataset is either a folder of class subfolders (`real/`, `fake/` or
 `spoof/`, each optionally with the `manifest.csv` that `gather` writes), a
-folder with one `manifest.csv` at its top, or a manifest CSV itself
-(`path,label` and optionally `subject`, `video_id`, `frame`, `margin`).
+folder with one `manifest.csv` at its top, a manifest CSV itself
+(`path,label` and optionally `subject`, `video_id`, `frame`, `margin`,
+`source` and the face box `x,y,w,h`), or a YOLO-format dataset (full frames
+with one label file each, see `liveness.data.yolo`).
+
+A sample with a face box is cropped at load time, the way the engine crops
+a face (`preprocess.face_crop`), so full frames and wide crops can train a
+model of any context.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from liveness.data.manifest import MANIFEST_NAME, read_rows
-from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
+from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
+from liveness.data.sources import IMAGE_SUFFIXES, image_size, list_images, read_image
+from liveness.data.yolo import is_yolo_dataset, read_yolo_dataset, to_pixels
 from liveness.errors import DatasetError, InputError
-from liveness.preprocess import to_model_input
+from liveness.preprocess import face_crop, to_model_input
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,8 @@ class Sample:
     frame: int = 0
     margin: float = 1.0
     domain: int = 0  # which of several training datasets it came from
+    source: str = ""  # the collection it belongs to, e.g. one repository or dataset
+    box: tuple[int, int, int, int] | None = None  # the face in the file; None: the file is the crop
 
 
 def load_samples(dataset: str | Path, require_both_classes: bool = True) -> list[Sample]:
@@ -50,6 +59,8 @@ def load_samples(dataset: str | Path, require_both_classes: bool = True) -> list
         samples = _from_manifest(dataset)
     elif (dataset / MANIFEST_NAME).is_file():
         samples = _from_manifest(dataset / MANIFEST_NAME)
+    elif is_yolo_dataset(dataset):
+        samples = _from_yolo(dataset)
     else:
         samples = _from_class_folders(dataset)
     if not samples:
@@ -140,6 +151,19 @@ def _from_class_folders(root: Path) -> list[Sample]:
     return samples
 
 
+def _from_yolo(root: Path) -> list[Sample]:
+    """Frames with exactly one face box (the tutorial's frames with several are ambiguous);
+    the folder is one group, since a tutorial dataset is mostly one person's capture."""
+    samples = []
+    for image in read_yolo_dataset(root):
+        size = image_size(image.path) if len(image.boxes) == 1 else None
+        box = to_pixels(image.boxes[0], *size) if size else None
+        if box is not None:
+            samples.append(Sample(image.path, image.label, subject=root.name, source=root.name, box=box))
+    log.info("%s: %d frames with exactly one face box", root, len(samples))
+    return samples
+
+
 def _sample(path: Path, label: str, row: dict[str, str]) -> Sample:
     label = LABEL_ALIASES.get(label.strip().lower(), label.strip().lower())
     frame = row.get("frame", "")
@@ -150,6 +174,8 @@ def _sample(path: Path, label: str, row: dict[str, str]) -> Sample:
         video_id=row.get("video_id", ""),
         frame=int(frame) if frame.isdigit() else 0,
         margin=float(row.get("margin") or 1.0),
+        source=row.get("source_name", ""),
+        box=face_box_in_file(row),
     )
 
 
@@ -239,8 +265,14 @@ def _temporal_split(samples: list[Sample], val_fraction: float) -> Split:
     return Split(sorted(train), sorted(val), "temporal (per-video, last frames)")
 
 
-def load_images(samples: list[Sample], size: int) -> tuple[np.ndarray, list[int]]:
-    """Crops resized to `size` as an RGB uint8 array; unreadable files are skipped and reported."""
+def load_images(
+    samples: list[Sample], size: int, crop_scale: float | None = None
+) -> tuple[np.ndarray, list[int]]:
+    """Crops resized to `size` as an RGB uint8 array; unreadable files are skipped and reported.
+
+    A sample with a face box is cropped `crop_scale` (default: its margin) x the box,
+    as the engine crops; one without is taken whole.
+    """
     images, kept = [], []
     for i, sample in enumerate(tqdm(samples, desc="loading crops", unit="img", leave=False)):
         try:
@@ -248,6 +280,8 @@ def load_images(samples: list[Sample], size: int) -> tuple[np.ndarray, list[int]
         except InputError as exc:
             log.warning("skipping %s", exc)
             continue
+        if sample.box is not None:
+            image = face_crop(image, sample.box, crop_scale or sample.margin)
         images.append(to_model_input([image], size)[0].astype(np.uint8))
         kept.append(i)
     if not images:

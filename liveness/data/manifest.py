@@ -39,3 +39,20 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     tmp.replace(path)
+
+
+def face_box_in_file(row: dict[str, str]) -> tuple[int, int, int, int] | None:
+    """The face box `x,y,w,h` of a row inside the file its `path` names.
+
+    A gather manifest gives the box in the frame and where the crop was cut
+    (`crop_x`, `crop_y`); a corpus row that points at the frame itself has no
+    crop offset. None when the row has no box.
+    """
+    if not all(row.get(k, "").lstrip("-").isdigit() for k in ("x", "y", "w", "h")):
+        return None
+    x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
+    offsets = [row.get(k, "") for k in ("crop_x", "crop_y")]
+    cx, cy = (int(v) if v.lstrip("-").isdigit() else 0 for v in offsets)
+    if w < 1 or h < 1:
+        return None
+    return max(0, x - cx), max(0, y - cy), w, h

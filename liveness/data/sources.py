@@ -65,6 +65,17 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return ensure_bgr(image)
 
 
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header without decoding it; None if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def list_images(folder: Path, required: bool = False) -> list[Path]:
     """Image files below `folder`, sorted, so runs are reproducible; `required`: refuse none."""
     found = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

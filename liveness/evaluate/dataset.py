@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from liveness.data.manifest import MANIFEST_NAME, read_rows
+from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
 from liveness.data.sources import VIDEO_SUFFIXES, list_images
 from liveness.errors import DatasetError
 
@@ -100,7 +100,7 @@ def sample_from_row(root: Path, row: dict[str, str]) -> EvalSample:
         attack="" if is_real else attack_of(row),
         subject=row.get("subject", ""),
         video_id=row.get("video_id", "") or (row["path"] if video else ""),
-        box=_box_in_crop(row),
+        box=face_box_in_file(row),
     )
 
 
@@ -114,15 +114,6 @@ def attack_of(row: dict[str, str]) -> str:
     if medium not in NO_ATTACK:
         return f"{medium}-{content}" if content not in NO_ATTACK else medium
     return "attack"
-
-
-def _box_in_crop(row: dict[str, str]) -> tuple[int, int, int, int] | None:
-    """For a gather manifest, the face box inside the saved crop."""
-    keys = ("x", "y", "w", "h", "crop_x", "crop_y")
-    if not all(row.get(k, "").lstrip("-").isdigit() for k in keys):
-        return None
-    x, y, w, h, cx, cy = (int(row[k]) for k in keys)
-    return max(0, x - cx), max(0, y - cy), w, h
 
 
 def _label_or_none(label: str) -> bool | None:

@@ -71,22 +71,11 @@ class MiniFASNetScorer:
     threshold = 0.5
 
     def __init__(self, folder: str | Path) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise ModelLoadError(
-                "the MiniFASNet reference needs onnxruntime: pip install onnxruntime"
-            ) from None
         folder = Path(folder)
         missing = [name for name, _ in self.MODELS if not (folder / name).is_file()]
         if missing:
             raise ModelLoadError(f"{folder} lacks {missing}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
-        self.sessions = [
-            (ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"]), scale)
-            for name, scale in self.MODELS
-        ]
+        self.sessions = [(_onnx_session(folder / name), scale) for name, scale in self.MODELS]
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
@@ -106,6 +95,78 @@ class MiniFASNetScorer:
         x, y, w, h = silent_face_box(face.box, scale, width, height)
         patch = cv2.resize(image[y : y + h + 1, x : x + w + 1], (80, 80))
         return patch.transpose(2, 0, 1).astype(np.float32)
+
+
+class CelebAMiniFASNetScorer:
+    """The CelebA-Spoof MiniFASNet reference (`models/celeba-minifasnet`) through onnxruntime.
+
+    Its own crop: a square 1.5x the face box's longer side, centred, never shrunk
+    or shifted; what falls outside the frame is mirrored (reflect-101), then the
+    square is resized to 128 px (Lanczos when enlarging, area otherwise). Input
+    RGB in 0-1, NCHW; output logits with index 0 = real.
+    """
+
+    FILE = "best_model.onnx"
+    SIZE = 128
+    name = "celeba_minifasnet"
+    threshold = 0.5
+
+    def __init__(self, folder: str | Path) -> None:
+        self.session = _onnx_session(Path(folder) / self.FILE)
+
+    def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        if not faces:
+            return np.empty(0)
+        batch = np.stack([celeba_crop(image, f.box, self.SIZE) for f in faces])
+        name = self.session.get_inputs()[0].name
+        logits = self.session.run(None, {name: batch})[0]
+        return _softmax(logits)[:, 0]
+
+
+def celeba_crop(image: np.ndarray, box: tuple[int, int, int, int], size: int = 128) -> np.ndarray:
+    """The CelebA MiniFASNet input of one face: CHW float32 RGB in 0-1 (see the scorer)."""
+    x, y, w, h = box
+    longer = max(w, h)
+    side = int(1.5 * longer)
+    left, top = int(x + w / 2 - 0.75 * longer), int(y + h / 2 - 0.75 * longer)
+    height, width = image.shape[:2]
+    pad = (max(0, -top), max(0, top + side - height), max(0, -left), max(0, left + side - width))
+    inside = image[max(0, top) : top + side, max(0, left) : left + side]
+    square = cv2.copyMakeBorder(inside, *pad, cv2.BORDER_REFLECT_101)
+    ratio = size / side
+    new = int(side * ratio)
+    interp = cv2.INTER_LANCZOS4 if ratio > 1 else cv2.INTER_AREA
+    resized = cv2.resize(square, (new, new), interpolation=interp)
+    if new < size:
+        resized = cv2.copyMakeBorder(resized, 0, size - new, 0, size - new, cv2.BORDER_REFLECT_101)
+    rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+    return (rgb.transpose(2, 0, 1) / 255.0).astype(np.float32)
+
+
+def _onnx_session(path: Path):  # -> onnxruntime.InferenceSession
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ModelLoadError("the ONNX references need onnxruntime: pip install onnxruntime") from None
+    if not path.is_file():
+        raise ModelLoadError(f"reference model not found: {path}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+REFERENCES = {
+    "silentface": (MiniFASNetScorer, "minifasnet"),
+    "celeba": (CelebAMiniFASNetScorer, "celeba-minifasnet"),
+}
+
+
+def reference_scorer(name: str, models_dir: Path) -> Scorer:
+    """A reference scorer by name ('silentface', 'celeba') from the shared models folder."""
+    if name not in REFERENCES:
+        raise ModelLoadError(f"unknown reference {name!r}; known: {sorted(REFERENCES)}")
+    cls, folder = REFERENCES[name]
+    return cls(Path(models_dir) / folder)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Source-held-out yardstick: leave one group of sources out, train on the rest, score it unchanged.
+
+The corpus (recipes/build_corpus.py) holds faces of many collections. Each fold
+leaves one group out (Replay-Attack, NUAA, the tutorial users' face-crop
+folders, and the YOLO tutorial's webcam datasets in two halves), trains the
+project's network on every other source, takes the threshold the training run
+fixed on its held-out groups (other people and repositories of the training
+sources), and scores the left-out faces with it. Both references and the
+shipped model are scored on the same faces, from scores cached once by
+recipes/score_teachers.py; each reference's threshold is its EER on the fold's
+training-side faces, the shipped model keeps its own. Replay-Attack devel never
+trains: it is the in-dataset check of the shipping rule.
+
+    python benchmarks/cross_source.py --corpus /work/corpus --mode quick --out /work/runs/xs/quick
+    python benchmarks/cross_source.py --corpus /work/corpus --mode full --teacher-weight 0.5 ...
+
+Quick mode (for iteration) caps faces per class and source and trains briefly;
+full mode (for decisions) uses every corpus face. Writes config.json (resolved
+configuration), one folder per fold with its model and scores, results.json and
+results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from liveness.data.corpus import evenly
+from liveness.data.datasets import load_images, load_samples
+from liveness.data.manifest import read_rows, write_rows
+from liveness.engine import LivenessEngine
+from liveness.evaluate.metrics import apcer, auc, bpcer, eer
+from liveness.logs import setup_logging
+from liveness.train import TrainConfig, train
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCES = ("celeba", "silentface", "shipped")
+NEVER_TRAINS = "replay-attack-devel"
+MODES = {
+    "quick": {"train_cap": 150, "score_cap": 150, "epochs": 10, "patience": 4},
+    "full": {"train_cap": None, "score_cap": None, "epochs": 30, "patience": 6},
+}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, required=True, help="corpus folder (manifest.csv, teachers.csv)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--mode", choices=sorted(MODES), default="quick")
+    p.add_argument("--folds", nargs="+", help="run only these folds (default: all)")
+    p.add_argument("--arch", default="fasnet")
+    p.add_argument("--input-size", type=int, default=64)
+    p.add_argument("--crop-scale", type=float, default=1.5, help="context: crop side / face box side")
+    p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
+    p.add_argument("--teacher-weight", type=float, default=0.0, help="share of each target from the teachers")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=42)
+    return p.parse_args()
+
+
+def folds_of(tables: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Source groups to leave out: the shared datasets, the crop folders, two halves of the YOLO rows.
+
+    The YOLO rows are dealt into halves by size (largest first, each to the
+    smaller half), so both halves hold several people and cameras.
+    """
+    folds: dict[str, list[str]] = defaultdict(list)
+    halves: list[list[str]] = [[], []]
+    sizes = [0, 0]
+    yolo = [t for t in tables if t["kind"] == "yolo" and int(t["real"]) + int(t["spoof"]) > 0]
+    for t in sorted(yolo, key=lambda t: -(int(t["real"]) + int(t["spoof"]))):
+        i = int(np.argmin(sizes))
+        halves[i].append(t["source"])
+        sizes[i] += int(t["real"]) + int(t["spoof"])
+    for t in tables:
+        name = t["source"]
+        if name.startswith("replay-attack"):
+            folds["replay-attack"].append(name)
+        elif t["kind"] == "class-folders":
+            folds["tutorial-crops"].append(name)
+        elif t["kind"] != "yolo":
+            folds[name].append(name)
+    folds["yolo-webcams-a"], folds["yolo-webcams-b"] = halves
+    return dict(folds)
+
+
+def capped(rows: list[dict[str, str]], cap: int | None) -> list[dict[str, str]]:
+    """At most `cap` rows per class and source, spread evenly."""
+    by_key: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_key[(r["source_name"], r["label"])].append(r)
+    return [r for key in sorted(by_key) for r in evenly(by_key[key], cap)]
+
+
+def measure(is_real: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float | None]:
+    a, b = apcer(scores[~is_real], threshold), bpcer(scores[is_real], threshold)
+    return {
+        "auc": auc(is_real, scores),
+        "apcer": a,
+        "bpcer": b,
+        "hter": None if a is None or b is None else (a + b) / 2,
+        "threshold": threshold,
+        "n_real": int(is_real.sum()),
+        "n_attack": int((~is_real).sum()),
+    }
+
+
+def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict:
+    folder = args.out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    train_rows = capped(
+        [r for r in rows if r["source_name"] not in [*left_out, NEVER_TRAINS]], mode["train_cap"]
+    )
+    test_rows = capped([r for r in rows if r["source_name"] in left_out], mode["score_cap"])
+    write_rows(folder / "train.csv", train_rows)
+    write_rows(folder / "test.csv", test_rows)
+    if args.teacher_weight:
+        write_rows(
+            folder / "teacher.csv",
+            [{"path": r["path"], "teacher": teachers[r["path"]]["teacher"]} for r in train_rows],
+        )
+    config = TrainConfig(
+        dataset=str(folder / "train.csv"),
+        model=str(folder / "model" / "student.keras"),
+        plot=str(folder / "plot.png"),
+        architecture=args.arch,
+        input_size=args.input_size,
+        crop_scale=args.crop_scale,
+        epochs=mode["epochs"],
+        patience=mode["patience"],
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        augment=args.augment,
+        teacher_scores=str(folder / "teacher.csv") if args.teacher_weight else None,
+        teacher_weight=args.teacher_weight or 0.5,
+    )
+    result = train(config)
+    engine = LivenessEngine.load(result.model_path.with_suffix(".tflite"), detector=None)
+    samples = load_samples(folder / "test.csv")
+    images, kept = load_images(samples, engine.card.input_size, engine.card.crop_scale)
+    student = np.concatenate(
+        [engine.score_crops(images[i : i + 256].astype(np.float32)) for i in range(0, len(images), 256)]
+    )
+    kept_rows = [test_rows[i] for i in kept]
+    is_real = np.array([r["label"] == "real" for r in kept_rows])
+    train_real = np.array([r["label"] == "real" for r in train_rows])
+    systems = {"student": measure(is_real, student, engine.threshold)}
+    for ref in REFERENCES:
+        scores = np.array([float(teachers[r["path"]][ref]) for r in kept_rows])
+        if ref == "shipped":
+            threshold = LivenessEngine.load(detector=None).threshold
+        else:
+            found = eer(train_real, np.array([float(teachers[r["path"]][ref]) for r in train_rows]))
+            threshold = found[1] if found else 0.5
+        systems[ref] = measure(is_real, scores, threshold)
+    per_source = {}
+    for source in left_out:
+        idx = np.array([r["source_name"] == source for r in kept_rows])
+        if idx.any() and len(set(is_real[idx])) == 2:
+            per_source[source] = {"student_auc": auc(is_real[idx], student[idx]), "n": int(idx.sum())}
+    write_rows(
+        folder / "scores.csv",
+        [
+            {"path": r["path"], "label": r["label"], "source": r["source_name"], "student": f"{s:.6f}"}
+            for r, s in zip(kept_rows, student, strict=True)
+        ],
+    )
+    return {
+        "left_out": left_out,
+        "n_train": len(train_rows),
+        "systems": systems,
+        "per_source": per_source,
+        "validation": result.card.metrics,
+    }
+
+
+def summary_markdown(results: dict) -> str:
+    systems = ["student", *REFERENCES]
+    lines = [
+        "| left-out group | " + " | ".join(f"{s} AUC / HTER" for s in systems) + " |",
+        "|---|" + "---|" * len(systems),
+    ]
+    for name, fold in results.items():
+        cells = [_cell(fold["systems"][s]) for s in systems]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for label, pick in (("mean", np.mean), ("worst", np.min)):
+        cells = [f"{pick([f['systems'][s]['auc'] for f in results.values()]):.3f}" for s in systems]
+        lines.append(f"| **{label} AUC** | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(m: dict) -> str:
+    hter = "-" if m["hter"] is None else f"{100 * m['hter']:.1f} %"
+    return f"{m['auc']:.3f} / {hter}"
+
+
+def main() -> int:
+    args = parse_args()
+    setup_logging(0)
+    mode = MODES[args.mode]
+    started = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(args.corpus / "manifest.csv")
+    teachers = {r["path"]: r for r in read_rows(args.corpus / "teachers.csv")}
+    rows = [r for r in rows if r["path"] in teachers]
+    folds = folds_of(read_rows(args.corpus / "sources.csv"))
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    config = {
+        "argv": sys.argv,
+        "commit": commit,
+        **{k: str(v) for k, v in vars(args).items()},
+        "mode_settings": mode,
+        "folds": folds,
+    }
+    (args.out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    results = {}
+    for name, left_out in folds.items():
+        if args.folds and name not in args.folds:
+            continue
+        results[name] = run_fold(name, left_out, rows, teachers, args, mode)
+        (args.out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+    table = summary_markdown(results)
+    (args.out / "results.md").write_text(table + f"\n\n{(time.time() - started) / 60:.1f} min\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

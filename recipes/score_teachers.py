@@ -1,0 +1,76 @@
+"""Score every corpus face once with the two references and the shipped model; cache the scores.
+
+    python recipes/score_teachers.py --corpus /work/corpus
+
+Writes CORPUS/teachers.csv with one row per face: `path`, `celeba` (the
+CelebA-Spoof MiniFASNet, its own 1.5x reflect-padded crop), `silentface`
+(the Silent-Face MiniFASNet pair, 2.7x and 4.0x context), `shipped` (the
+project's default model) and `teacher`, the mean of the two references: the
+soft target `liveness train --teacher-scores` reads. Each reference sees the
+original frame and the corpus face box, so every system judges the same
+faces. The references are never shipped nor used to initialise a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from liveness.data.manifest import face_box_in_file, read_rows, write_rows
+from liveness.data.sources import read_image
+from liveness.engine import LivenessEngine
+from liveness.errors import InputError, LivenessError
+from liveness.evaluate.scorers import EngineScorer, reference_scorer
+from liveness.types import Face
+
+log = logging.getLogger("score_teachers")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, required=True, help="folder with the corpus manifest.csv")
+    p.add_argument(
+        "--shared",
+        type=Path,
+        default=Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared")),
+        help="the shared folder holding models/ (default: $LIVENESS_SHARED_DIR or ../shared)",
+    )
+    args = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        scorers = {
+            "celeba": reference_scorer("celeba", args.shared / "models"),
+            "silentface": reference_scorer("silentface", args.shared / "models"),
+            "shipped": EngineScorer(LivenessEngine.load(detector=None, detector_type="res10")),
+        }
+        rows = read_rows(args.corpus / "manifest.csv")
+        out = [_scores(row, scorers) for row in tqdm(rows, desc="teachers", unit="face")]
+    except LivenessError as exc:
+        log.error("%s", exc)
+        return 2
+    kept = [r for r in out if r is not None]
+    write_rows(args.corpus / "teachers.csv", kept)
+    log.info("%d faces scored, %d unreadable -> %s", len(kept), len(out) - len(kept), args.corpus)
+    return 0
+
+
+def _scores(row: dict[str, str], scorers: dict) -> dict[str, str] | None:
+    box = face_box_in_file(row)
+    try:
+        image = read_image(row["path"])
+    except InputError as exc:
+        log.warning("skipping %s", exc)
+        return None
+    face = [Face(*box, 1.0)]
+    scores = {name: float(scorer.score(image, face)[0]) for name, scorer in scorers.items()}
+    scores["teacher"] = (scores["celeba"] + scores["silentface"]) / 2
+    return {"path": row["path"], **{k: f"{v:.6f}" for k, v in scores.items()}}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
