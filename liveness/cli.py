@@ -210,6 +210,32 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with several --dataset, repeat the smaller ones so each weighs the same in training",
     )
+    p.add_argument(
+        "--crop-scale",
+        type=float,
+        metavar="SCALE",
+        help="context the model sees: crop side / face box side, cut from samples that carry a face "
+        "box (full frames, YOLO datasets, wide gathered crops); default: the crops' gather margin",
+    )
+    p.add_argument(
+        "--teacher-scores",
+        metavar="CSV",
+        help="soft targets: a CSV of path,teacher (a teacher model's real-probability per face), "
+        "e.g. from recipes/score_teachers.py",
+    )
+    p.add_argument(
+        "--teacher-weight",
+        type=_probability,
+        default=0.5,
+        help="with --teacher-scores, the share of each target taken from the teacher (default: 0.5)",
+    )
+    p.add_argument(
+        "--distribute",
+        choices=("none", "mirrored", "multiworker"),
+        default="none",
+        help="tf.distribute strategy: mirrored (every GPU of this machine, or two logical CPU devices "
+        "without one), multiworker (several hosts, set up by TF_CONFIG); default: none",
+    )
     p.set_defaults(run=_run_train)
 
 
@@ -546,6 +572,10 @@ def _run_train(args: argparse.Namespace) -> int:
         clean_share=args.clean_share,
         retarget=args.retarget,
         balance_datasets=args.balance_datasets,
+        crop_scale=args.crop_scale,
+        teacher_scores=args.teacher_scores,
+        teacher_weight=args.teacher_weight,
+        distribute=args.distribute,
     )
     result = train(config)
     metrics = result.card.metrics.get("validation_frame_level", {})

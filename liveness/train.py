@@ -59,6 +59,7 @@ class TrainConfig:
     balance_datasets: bool = False
     teacher_scores: str | None = None
     teacher_weight: float = 0.5
+    distribute: str = "none"
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -73,6 +74,10 @@ class TrainConfig:
             raise ConfigError(f"--synthetic-attacks must be in [0, 1), got {self.synthetic_attacks}")
         if not 0.0 <= self.teacher_weight <= 1.0:
             raise ConfigError(f"--teacher-weight must be in [0, 1], got {self.teacher_weight}")
+        if self.distribute not in ("none", "mirrored", "multiworker"):
+            raise ConfigError(f"--distribute must be none, mirrored or multiworker, got {self.distribute!r}")
+        if self.crop_scale is not None and not 1.0 <= self.crop_scale <= 4.0:
+            raise ConfigError(f"--crop-scale must be in [1, 4], got {self.crop_scale}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
         if not self.model.endswith(".keras"):
@@ -115,15 +120,16 @@ def train(config: TrainConfig) -> TrainResult:
         train_rows = balanced_rows(train_rows, domains, config.seed)
 
     teacher = _teacher_scores(config, samples, kept)
-    model = build_model(config.architecture, config.input_size, len(class_names))
-    if teacher is not None and (len(class_names) != 2 or len(model.outputs) > 1):
-        raise ConfigError("a teacher needs a two-class model with one output")
-    loss = "categorical_crossentropy" if teacher is not None else "sparse_categorical_crossentropy"
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=[loss] + ["mse" if name == SPECTRUM else loss for name in model.output_names[1:]],
-        metrics=[["accuracy"]] + [[] for _ in model.outputs[1:]],
-    )
+    with _strategy(config.distribute).scope():
+        model = build_model(config.architecture, config.input_size, len(class_names))
+        if teacher is not None and (len(class_names) != 2 or len(model.outputs) > 1):
+            raise ConfigError("a teacher needs a two-class model with one output")
+        loss = "categorical_crossentropy" if teacher is not None else "sparse_categorical_crossentropy"
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss=[loss] + ["mse" if name == SPECTRUM else loss for name in model.output_names[1:]],
+            metrics=[["accuracy"]] + [[] for _ in model.outputs[1:]],
+        )
     classes = (class_names.index(real_class), _attack_index(class_names, real_class))
     x_val, y_val = images[val_rows], labels[val_rows]
     if live_only:
@@ -152,6 +158,32 @@ def train(config: TrainConfig) -> TrainResult:
     if config.plot:
         save_training_plot(history, Path(config.plot))
     return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), history)
+
+
+def _strategy(name: str) -> Any:
+    """The `tf.distribute` strategy that `--distribute` names (the default one for "none").
+
+    Mirrored uses every GPU, or, on a machine without one, two logical CPU
+    devices, so the same command is exercised on a laptop before it meets a GPU
+    host. Multi-worker reads the cluster from `TF_CONFIG`, as TensorFlow does.
+    """
+    import tensorflow as tf
+
+    if name == "none":
+        return tf.distribute.get_strategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return tf.distribute.MirroredStrategy()
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    except RuntimeError:  # already initialised: use the logical devices there are
+        pass
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    log.info("mirrored training on %s", ", ".join(devices))
+    return tf.distribute.MirroredStrategy(devices=devices)
 
 
 def _fit(
@@ -194,13 +226,14 @@ def _fit(
     train_ds = (
         tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows], soft[train_rows]))
         .shuffle(len(train_rows), seed=config.seed, reshuffle_each_iteration=True)
-        .batch(config.batch_size)
+        # replicas of a distributed run must get equal shares of every batch
+        .batch(config.batch_size, drop_remainder=config.distribute != "none")
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = (
         tf.data.Dataset.from_tensor_slices((val[0].astype(np.float32), val[1]))
-        .batch(256)
+        .batch(*_val_batching(len(val[1]), config.distribute))
         .map(lambda x, y: (x, targets_val(x, y)))
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -215,6 +248,14 @@ def _fit(
         verbose=1 if sys.stderr.isatty() else 2,
     )
     return {_history_key(k): [float(v) for v in vs] for k, vs in fitted.history.items()}
+
+
+def _val_batching(n: int, distribute: str) -> tuple[int, bool]:
+    """Batch size and drop_remainder for validation: a distributed run needs batches that split
+    evenly over its two replicas (at most one face is left out of the validation loss)."""
+    if distribute == "none":
+        return 256, False
+    return max(2, min(256, n - n % 2)), True
 
 
 def _targets_for(model: Any) -> Any:
