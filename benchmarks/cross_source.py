@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCES = ("celeba", "silentface", "shipped")
 NEVER_TRAINS = "replay-attack-devel"
 MODES = {
-    "quick": {"train_cap": 150, "score_cap": 150, "epochs": 10, "patience": 4},
+    "quick": {"train_cap": 100, "score_cap": 150, "epochs": 6, "patience": 3},
     "full": {"train_cap": None, "score_cap": None, "epochs": 30, "patience": 6},
 }
 

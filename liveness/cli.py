@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from liveness import __version__
-from liveness.errors import LivenessError
+from liveness.errors import ConfigError, LivenessError
 from liveness.web.settings import BLINK_MODES
 
 log = logging.getLogger("liveness")
@@ -349,6 +349,19 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report-dir", required=True, type=Path, help="folder for the report files")
     p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
     p.add_argument(
+        "--reference",
+        choices=("silentface", "celeba"),
+        help="score a reference model instead of a project model, each with its own crop: the "
+        "Silent-Face MiniFASNet pair or the CelebA-Spoof MiniFASNet (ONNX, from --reference-dir)",
+    )
+    p.add_argument(
+        "--reference-dir",
+        type=Path,
+        default=Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared")) / "models",
+        help="folder holding minifasnet/ and celeba-minifasnet/ (default: $LIVENESS_SHARED_DIR/models "
+        "or ../shared/models)",
+    )
+    p.add_argument(
         "--runtime",
         choices=("auto", "litert", "keras"),
         default="auto",
@@ -649,16 +662,19 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from liveness.evaluate.dataset import load_eval_set
     from liveness.evaluate.harness import evaluate, write_report
     from liveness.evaluate.run import threshold_from
-    from liveness.evaluate.scorers import EngineScorer
+    from liveness.evaluate.scorers import EngineScorer, reference_scorer
 
     samples = load_eval_set(args.dataset, args.split)
+    if args.reference and args.model:
+        raise ConfigError("give --model or --reference, not both")
     engine = LivenessEngine.load(args.model, detector=_detector(args), runtime=args.runtime)
+    scorer = reference_scorer(args.reference, args.reference_dir) if args.reference else EngineScorer(engine)
     threshold, source = args.threshold, "given with --threshold" if args.threshold is not None else None
     if args.threshold_from:
         threshold, source = threshold_from(args.threshold_from), f"EER threshold of {args.threshold_from}"
     declared = [a.strip() for a in (args.attack_types or "").split(",") if a.strip()]
     result = evaluate(
-        EngineScorer(engine),
+        scorer,
         samples,
         detector=engine.detector,
         threshold=threshold,

@@ -46,6 +46,16 @@ def clip_box(x0: float, y0: float, x1: float, y1: float, frame_w: int, frame_h: 
     return left, top, right - left, bottom - top
 
 
+def iou(a: Box, b: Box | None) -> float:
+    """Intersection over union of two `(x, y, w, h)` boxes."""
+    if b is None:
+        return 0.0
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
+
+
 def crop(frame: np.ndarray, box: Box) -> np.ndarray:
     x, y, w, h = box
     return frame[y : y + h, x : x + w]

@@ -8,6 +8,7 @@ held-out split and is written into the model card.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
@@ -177,10 +178,8 @@ def _strategy(name: str) -> Any:
     if gpus:
         return tf.distribute.MirroredStrategy()
     cpus = tf.config.list_physical_devices("CPU")
-    try:
+    with contextlib.suppress(RuntimeError):  # already initialised: use the logical devices there are
         tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-    except RuntimeError:  # already initialised: use the logical devices there are
-        pass
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     log.info("mirrored training on %s", ", ".join(devices))
     return tf.distribute.MirroredStrategy(devices=devices)

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from liveness.data.sources import read_image
 from liveness.data.yolo import (
+    MIN_LABEL_OVERLAP,
     NormBox,
     file_sha256,
     label_file_for,
@@ -38,12 +39,12 @@ from liveness.data.yolo import (
 )
 from liveness.detect import FaceDetector
 from liveness.errors import DatasetError, InputError
+from liveness.preprocess import iou
 from liveness.types import Face
 
 log = logging.getLogger(__name__)
 
 KEPT_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".txt", ".yaml", ".yml")
-MIN_OVERLAP = 0.3  # IoU between the detected face and a YOLO label box
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class SourceTable:
             "real": str(self.real),
             "spoof": str(self.spoof),
             "groups": str(len(self.groups)),
-            "skipped": "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) or "none",
+            "skipped": "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()) if n) or "none",
         }
 
 
@@ -305,7 +306,7 @@ class CorpusBuilder:
                 return None, "not exactly one labelled box"
             target = to_pixels(c.yolo_boxes[0], width, height)
             best = max(faces, key=lambda f: iou(f.box, target), default=None) if target else None
-            if best is None or iou(best.box, target) < MIN_OVERLAP:
+            if best is None or iou(best.box, target) < MIN_LABEL_OVERLAP:
                 return None, "no detected face on the labelled box"
             return best, "detector"
         if faces:
@@ -313,16 +314,6 @@ class CorpusBuilder:
         if c.whole_is_face:  # the tutorial's detector already cut this face without margin
             return Face(0, 0, width, height, 1.0), "whole crop"
         return None, "no face found"
-
-
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int] | None) -> float:
-    """Intersection over union of two `(x, y, w, h)` boxes."""
-    if b is None:
-        return 0.0
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def table_markdown(tables: list[SourceTable]) -> str:

@@ -19,10 +19,11 @@ import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows, write_rows
-from liveness.data.sources import Frame, iter_images, iter_video, list_images, video_frame_count
+from liveness.data.sources import Frame, image_size, iter_images, iter_video, list_images, video_frame_count
+from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, read_yolo_dataset, to_pixels
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
-from liveness.preprocess import crop, expand_box
+from liveness.preprocess import crop, expand_box, iou
 from liveness.types import Face
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _gather_job(
     bar = tqdm(job.frames, total=job.total, desc=desc, unit="frame", leave=False, disable=job.total == 1)
     for frame in bar:
         summary.frames += 1
-        faces = detector.detect(frame.image)
+        faces = _matching(detector.detect(frame.image), job.meta.get("_label_box"))
         if not faces:
             summary.frames_without_face += 1
             continue
@@ -132,6 +133,15 @@ def _gather_job(
             _write_crop(path, crop(frame.image, crop_box))
             rows[rel] = _row(rel, frame, face, crop_box, options, job.meta)
             summary.faces_saved += 1
+
+
+def _matching(faces: list[Face], label_box: str | None) -> list[Face]:
+    """With a dataset's own box (YOLO label), only the detected face on it; else every face."""
+    if not label_box:
+        return faces
+    box = tuple(int(v) for v in label_box.split(","))
+    best = max(faces, key=lambda f: iou(f.box, box), default=None)
+    return [best] if best is not None and iou(best.box, box) >= MIN_LABEL_OVERLAP else []
 
 
 def _write_crop(path: Path, image: np.ndarray) -> None:
@@ -200,7 +210,9 @@ def _jobs(source: str, output: Path, options: GatherOptions) -> Iterator[Job]:
     path = Path(source)
     if not path.exists():
         raise InputError(f"input not found: {source}")
-    if path.is_dir():
+    if path.is_dir() and is_yolo_dataset(path):
+        yield from _yolo_jobs(path, options, base)
+    elif path.is_dir():
         images = list_images(path, required=True)[:: options.skip]
         meta = {**base, "source": str(path), "_per_image": "1"}
         yield Job(iter_images(images, root=path), len(images), meta)
@@ -255,6 +267,23 @@ def _limited(frames: Iterator[Frame], limit: int | None) -> Iterator[Frame]:
         if limit is not None and n >= limit:
             return
         yield frame
+
+
+def _yolo_jobs(folder: Path, options: GatherOptions, base: dict[str, str]) -> Iterator[Job]:
+    """A YOLO-format dataset: each distinct frame with exactly one labelled box, its class read
+    through the folder's data.yaml; the crop is the detected face on that box, written to
+    `OUTPUT/<label>/` with the folder as the group (subject)."""
+    images = [i for i in read_yolo_dataset(folder) if len(i.boxes) == 1][:: options.skip]
+    for image in tqdm(images, desc=folder.name[:40], unit="image"):
+        size = image_size(image.path)
+        box = to_pixels(image.boxes[0], *size) if size else None
+        if box is None:
+            continue
+        meta = {**base, "label": image.label, "_label_folder": "1", "_per_image": "1"}
+        meta.setdefault("subject", folder.name)
+        meta.update(source=image.path.as_posix(), _label_box=",".join(map(str, box)))
+        meta["video_id"] = image.path.parent.relative_to(folder).as_posix()
+        yield Job(iter_images([image.path], root=folder), 1, meta)
 
 
 def _index_jobs(index: Path, options: GatherOptions, base: dict[str, str]) -> Iterator[Job]:

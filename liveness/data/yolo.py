@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 REAL_NAMES = {"real", "live", "bonafide", "genuine"}
 ATTACK_NAMES = {"fake", "spoof", "attack", "print", "replay", "mask"}
 YAML_SUFFIXES = (".yaml", ".yml")
+MIN_LABEL_OVERLAP = 0.3  # IoU a detected face needs with a label box to be that box's face
 
 # (cx, cy, w, h), each a fraction of the image width or height
 NormBox = tuple[float, float, float, float]

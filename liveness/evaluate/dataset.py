@@ -1,6 +1,7 @@
 """Evaluation sets: labelled images or videos (with attack species, subject, video) to score.
 
-Accepted: a folder of class subfolders, or a manifest CSV with at least
+Accepted: a folder of class subfolders, a YOLO-format dataset (its frames
+with one labelled box, judged on that box), or a manifest CSV with at least
 `path,label` and optionally `attack` (or `attack_medium` + `attack_content`),
 `subject`, `video_id`, `split`. Paths are relative to the manifest's folder.
 A gather manifest also gives each crop's face box, so nothing is re-detected.
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
-from liveness.data.sources import VIDEO_SUFFIXES, list_images
+from liveness.data.sources import VIDEO_SUFFIXES, image_size, list_images
+from liveness.data.yolo import is_yolo_dataset, read_yolo_dataset, to_pixels
 from liveness.errors import DatasetError
 
 REAL_LABELS = {"real", "live", "bonafide", "bona fide", "genuine"}
@@ -49,7 +51,12 @@ def load_eval_set(dataset: str | Path, split: str | None = None) -> list[EvalSam
         raise DatasetError(f"dataset not found: {dataset}")
     if dataset.is_dir() and (dataset / MANIFEST_NAME).is_file():
         dataset = dataset / MANIFEST_NAME
-    samples = _from_csv(dataset, split) if dataset.is_file() else _from_folders(dataset)
+    if dataset.is_file():
+        samples = _from_csv(dataset, split)
+    elif is_yolo_dataset(dataset):
+        samples = _from_yolo(dataset)
+    else:
+        samples = _from_folders(dataset)
     if not samples:
         raise DatasetError(f"{dataset} holds no samples" + (f" with split {split!r}" if split else ""))
     return samples
@@ -63,6 +70,18 @@ def _from_folders(root: Path) -> list[EvalSample]:
         samples += [
             EvalSample(p, is_real, "" if is_real else "attack", video_id=str(p)) for p in _list_videos(folder)
         ]
+    return samples
+
+
+def _from_yolo(root: Path) -> list[EvalSample]:
+    """Frames of a YOLO dataset with exactly one labelled box, judged on that box."""
+    samples = []
+    for image in read_yolo_dataset(root):
+        size = image_size(image.path) if len(image.boxes) == 1 else None
+        box = to_pixels(image.boxes[0], *size) if size else None
+        if box is not None:
+            is_real = image.label == "real"
+            samples.append(EvalSample(image.path, is_real, "" if is_real else "attack", root.name, box=box))
     return samples
 
 
