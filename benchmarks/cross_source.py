@@ -64,6 +64,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--epochs", type=int, help="override the mode's epochs")
+    p.add_argument(
+        "--train-cap", type=int, help="override the mode's faces per class and source for training"
+    )
+    p.add_argument("--score-cap", type=int, help="override the mode's faces per class and source scored")
     return p.parse_args()
 
 
@@ -90,7 +95,7 @@ def folds_of(tables: list[dict[str, str]]) -> dict[str, list[str]]:
         elif t["kind"] != "yolo":
             folds[name].append(name)
     folds["yolo-webcams-a"], folds["yolo-webcams-b"] = halves
-    return dict(folds)
+    return {name: sources for name, sources in folds.items() if sources}
 
 
 def capped(rows: list[dict[str, str]], cap: int | None) -> list[dict[str, str]]:
@@ -207,7 +212,9 @@ def _cell(m: dict) -> str:
 def main() -> int:
     args = parse_args()
     setup_logging(0)
-    mode = MODES[args.mode]
+    mode = dict(MODES[args.mode])
+    overrides = {"epochs": args.epochs, "train_cap": args.train_cap, "score_cap": args.score_cap}
+    mode.update({k: v for k, v in overrides.items() if v is not None})
     started = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = read_rows(args.corpus / "manifest.csv")

@@ -40,7 +40,7 @@ from liveness.data.corpus import (
 )
 from liveness.data.manifest import write_rows
 from liveness.detect import create_detector
-from liveness.errors import LivenessError
+from liveness.errors import ConfigError, LivenessError
 
 log = logging.getLogger("build_corpus")
 
@@ -57,6 +57,10 @@ def main() -> int:
 
 def _run(args: argparse.Namespace) -> int:
     shared = args.shared / "data"
+    project = Path(__file__).resolve().parents[1]
+    if args.output.resolve().is_relative_to(project):
+        raise ConfigError(f"--output {args.output} is inside the project: the corpus must stay outside it")
+    args.output.mkdir(parents=True, exist_ok=True)
     started = time.time()
     heldout = read_heldout(shared / "catalogue" / "heldout_sha256.txt")
     log.info("%d held-out files will be dropped wherever they appear", len(heldout))
