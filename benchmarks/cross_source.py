@@ -45,8 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCES = ("celeba", "silentface", "shipped")
 NEVER_TRAINS = "replay-attack-devel"
 MODES = {
-    "quick": {"train_cap": 100, "score_cap": 150, "epochs": 6, "patience": 3},
-    "full": {"train_cap": None, "score_cap": None, "epochs": 30, "patience": 6},
+    "quick": {"train_cap": 80, "score_cap": 150, "epochs": 8, "patience": 3},
+    "full": {"train_cap": None, "score_cap": None, "epochs": 15, "patience": 4},
 }
 
 
@@ -56,12 +56,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--mode", choices=sorted(MODES), default="quick")
     p.add_argument("--folds", nargs="+", help="run only these folds (default: all)")
-    p.add_argument("--arch", default="fasnet")
+    p.add_argument("--arch", default="fasnet-bn9")
     p.add_argument("--input-size", type=int, default=64)
     p.add_argument("--crop-scale", type=float, default=1.5, help="context: crop side / face box side")
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--teacher-weight", type=float, default=0.0, help="share of each target from the teachers")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--epochs", type=int, help="override the mode's epochs")
