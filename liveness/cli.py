@@ -664,9 +664,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from liveness.evaluate.run import threshold_from
     from liveness.evaluate.scorers import EngineScorer, reference_scorer
 
-    samples = load_eval_set(args.dataset, args.split)
     if args.reference and args.model:
         raise ConfigError("give --model or --reference, not both")
+    samples = load_eval_set(args.dataset, args.split)
     engine = LivenessEngine.load(args.model, detector=_detector(args), runtime=args.runtime)
     scorer = reference_scorer(args.reference, args.reference_dir) if args.reference else EngineScorer(engine)
     threshold, source = args.threshold, "given with --threshold" if args.threshold is not None else None

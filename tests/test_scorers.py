@@ -94,3 +94,44 @@ def test_shared_video_pairs_are_ranked_and_decided_per_video(shared):
     assert shipped["mean_score"]["lestari15/real.mp4"] > shipped["mean_score"]["lestari15/fake.mp4"]
     for path, mean in shipped["mean_score"].items():
         assert shipped["decision"][path] == ("real" if mean >= engine.threshold else "spoof")
+
+
+def test_celeba_crop_is_a_mirrored_square_of_one_and_a_half_boxes():
+    from liveness.evaluate.scorers import celeba_crop
+
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, :10] = (0, 0, 255)  # a red left edge (BGR)
+    centred = celeba_crop(frame, (120, 80, 80, 80))  # a 120-px square inside the frame
+    assert centred.shape == (3, 128, 128) and centred.dtype == np.float32
+    assert centred.max() == 0.0  # the red edge is outside the square
+    edge = celeba_crop(frame, (0, 80, 80, 80))  # the 120-px square starts 20 px left of the frame
+    # never shifted inside: the frame's edge lands at column 20 * 128/120 ~ 21, and the missing
+    # part is mirrored from the frame, so the red edge shows on both sides of it (not black)
+    red_columns = np.flatnonzero(edge[0].mean(axis=0) > 0.9)  # channel 0 is R after BGR->RGB
+    assert red_columns.min() <= 13 and red_columns.max() >= 29
+    assert edge[0].mean(axis=0)[:9].max() < 0.1  # beyond the mirrored strip: the black frame
+
+
+@pytest.mark.shared
+def test_celeba_reference_ranks_real_above_attacks_and_evaluates(shared, detector, tmp_path):
+    from liveness.evaluate.scorers import reference_scorer
+    from tests.conftest import replay_subset, run_cli
+
+    pytest.importorskip("onnxruntime")
+    scorer = reference_scorer("celeba", shared / "models")
+    real = [scorer.score(img, [f])[0] for img, f in _devel_faces(shared, detector, "real", 6)]
+    fake = [s for img, f in _devel_faces(shared, detector, "attack__fixed__attack_mobile", 6)
+            for s in scorer.score(img, [f])]  # fmt: skip
+    assert min(real) > max(fake) - 0.5 and np.mean(real) > np.mean(fake) + 0.3
+    result = run_cli(
+        "evaluate", "--reference", "celeba", "--reference-dir", str(shared / "models"),
+        "--dataset", str(replay_subset(tmp_path, every=100)), "--report-dir", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = (tmp_path / "r" / "report.json").read_text()
+    assert (
+        '"celeba_minifasnet"' in report or "celeba_minifasnet" in (tmp_path / "r" / "report.md").read_text()
+    )
+    both = run_cli("evaluate", "--reference", "celeba", "--model", "x.tflite", "--dataset", "d",
+                   "--report-dir", str(tmp_path / "q"))  # fmt: skip
+    assert both.returncode == 2 and "not both" in both.stderr
