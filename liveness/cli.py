@@ -848,6 +848,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `liveness demo --json | head`: the reader has gone, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug, never a verdict: `check` gives 1 for "attack"
+        if getattr(args, "verbose", 0):
+            log.exception("unexpected error")
+        else:
+            log.error(
+                "unexpected error: %s: %s (run with --verbose for the traceback)", type(exc).__name__, exc
+            )
+        return 2
 
 
 if __name__ == "__main__":

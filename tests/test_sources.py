@@ -89,3 +89,54 @@ def test_face_box_validation():
         Face(-1, 0, 5, 5, 0.9)
     with pytest.raises(ValueError, match="confidence"):
         Face(0, 0, 5, 5, 1.5)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF", "WEBP", "GIF"])
+def test_tiny_images_decode_instead_of_crashing(fmt):
+    import io
+
+    from PIL import Image
+
+    from liveness.data.sources import decode_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (5, 3), (10, 20, 30)).save(buffer, fmt)
+    assert decode_image(buffer.getvalue()).shape == (3, 5, 3)
+
+
+def test_a_float_image_with_nan_and_inf_decodes_to_8_bit():
+    import io
+
+    from PIL import Image
+
+    from liveness.data.sources import decode_image
+
+    values = np.full((20, 20), np.nan, np.float32)
+    values[0, 0], values[1, 1] = np.inf, 5.0
+    buffer = io.BytesIO()
+    Image.fromarray(values, mode="F").save(buffer, "TIFF")
+    image = decode_image(buffer.getvalue())
+    assert image.dtype == np.uint8 and image.shape == (20, 20, 3) and image[1, 1, 0] == 255
+
+
+def test_check_on_a_tiny_image_is_never_read_as_a_verdict(tmp_path):
+    from PIL import Image
+
+    from tests.conftest import run_cli
+
+    path = tmp_path / "tiny.png"
+    Image.new("RGB", (4, 4)).save(path)
+    result = run_cli("check", str(path))
+    assert result.returncode in (2, 3), result.stderr  # an error or "uncertain", never 1 ("attack")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, caplog):
+    from liveness import cli
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_run_check", broken)
+    assert cli.main(["check", "x.png"]) == 2
+    assert "unexpected error: RuntimeError: boom" in caplog.text

@@ -50,19 +50,43 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode image bytes (JPEG, PNG, ...) to BGR; refuses non-images and absurd sizes."""
+    """Decode image bytes (JPEG, PNG, ...) to 8-bit BGR; refuses non-images and absurd sizes.
+
+    The size is read from the header before anything is decoded (OpenCV's
+    reduced decode, used for this before, throws on valid images under 8 px).
+    16-bit and float images are scaled to 8 bits; NaN and infinities become 0.
+    """
     if not data:
         raise InputError(f"{name} is empty")
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    header = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_GRAYSCALE_8) if len(data) > 64 else None
-    if header is not None and header.size * 64 > MAX_IMAGE_PIXELS:
-        raise InputError(f"{name} is too large to decode ({header.shape[1] * 8}x{header.shape[0] * 8})")
-    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
-    if image is None:
+    size = _header_size(data)
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise InputError(f"{name} is too large to decode ({size[0]}x{size[1]})")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
         raise InputError(f"{name} is not an image OpenCV can decode")
     if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
-    return ensure_bgr(image)
+        values = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        image = cv2.convertScaleAbs(values, alpha=255.0 / max(1.0, float(values.max())))
+    try:
+        return ensure_bgr(image)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the image header, or None when Pillow cannot read it."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def image_size(path: str | Path) -> tuple[int, int] | None:
