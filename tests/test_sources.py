@@ -131,7 +131,7 @@ def test_check_on_a_tiny_image_is_never_read_as_a_verdict(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, caplog):
+def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, capfd):
     from liveness import cli
 
     def broken(args):
@@ -139,4 +139,5 @@ def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, caplog):
 
     monkeypatch.setattr(cli, "_run_check", broken)
     assert cli.main(["check", "x.png"]) == 2
-    assert "unexpected error: RuntimeError: boom" in caplog.text
+    err = capfd.readouterr().err
+    assert "unexpected error: RuntimeError: boom" in err and "Traceback" not in err

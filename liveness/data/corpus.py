@@ -275,7 +275,7 @@ class CorpusBuilder:
         height, width = image.shape[:2]
         self.rows.append(
             {
-                "path": str(c.path),
+                "path": str(c.path.resolve()),
                 "label": c.label,
                 "subject": c.group,
                 "source_name": name,
