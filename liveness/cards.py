@@ -158,13 +158,18 @@ def real_class_of(class_names: tuple[str, ...] | list[str]) -> str:
     )
 
 
-def write_label_names(path: Path, class_names: list[str] | tuple[str, ...]) -> None:
-    """The tutorial's `--le` file, as JSON instead of a pickled LabelEncoder."""
-    path = Path(path)
-    if path.suffix.lower() in (".pickle", ".pkl", ".pck"):
+def check_label_file_name(path: Path) -> None:
+    """Refuse a pickle name for the `--le` file (checked before training, not after it)."""
+    if Path(path).suffix.lower() in (".pickle", ".pkl", ".pck"):
         raise ModelLoadError(
             f"refusing to write {path}: label names are stored as JSON, never pickled; use e.g. --le le.json"
         )
+
+
+def write_label_names(path: Path, class_names: list[str] | tuple[str, ...]) -> None:
+    """The tutorial's `--le` file, as JSON instead of a pickled LabelEncoder."""
+    path = Path(path)
+    check_label_file_name(path)
     path.write_text(json.dumps({"classes": list(class_names)}, indent=2) + "\n", encoding="utf-8")
 
 

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from liveness import __version__
-from liveness.cards import ModelCard, card_path_for, real_class_of, sha256_of, write_label_names
+from liveness.cards import (
+    ModelCard,
+    card_path_for,
+    check_label_file_name,
+    real_class_of,
+    sha256_of,
+    write_label_names,
+)
 from liveness.data.datasets import Sample, load_images, load_many, split_samples
 from liveness.errors import ConfigError, DatasetError
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
@@ -81,6 +88,8 @@ class TrainConfig:
             raise ConfigError(f"--crop-scale must be in [1, 4], got {self.crop_scale}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
+        if self.le:
+            check_label_file_name(Path(self.le))
         if not self.model.endswith(".keras"):
             log.warning("Keras 3 saves models as '.keras'; writing %s.keras", self.model)
             self.model += ".keras"

@@ -80,3 +80,19 @@ def test_train_refuses_a_pickled_label_file_and_one_class_sets(tmp_path, gathere
         run_cli("demo", "--le", str(tmp_path / "le.pickle"), "--input", str(REAL_VIDEO), "--no-display")
     )
     assert re.search("pickle", line)
+
+
+def test_train_refuses_a_pickle_label_file_before_it_trains(tmp_path):
+    from tests.conftest import run_cli
+
+    result = run_cli(
+        "train",
+        "--dataset",
+        str(tmp_path / "none"),
+        "--le",
+        "le.pickle",
+        "--model",
+        str(tmp_path / "m.keras"),
+    )
+    assert result.returncode == 2 and "never pickled" in result.stderr
+    assert not (tmp_path / "m.keras").exists()

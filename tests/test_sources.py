@@ -141,3 +141,22 @@ def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, capfd):
     assert cli.main(["check", "x.png"]) == 2
     err = capfd.readouterr().err
     assert "unexpected error: RuntimeError: boom" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_photos_are_turned_as_their_exif_orientation_says(orientation):
+    import io
+
+    from PIL import Image, ImageOps
+
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:10, :20] = (0, 0, 255)  # asymmetric marks, so every turn and mirror shows
+    stored[30:, 50:] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(stored[..., ::-1].copy()).save(buffer, "JPEG", exif=exif, quality=100)
+    viewer = np.array(ImageOps.exif_transpose(Image.open(io.BytesIO(buffer.getvalue()))))[..., ::-1]
+    decoded = decode_image(buffer.getvalue())
+    assert decoded.shape == viewer.shape
+    assert np.abs(decoded.astype(int) - viewer).max() <= 1

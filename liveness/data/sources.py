@@ -58,7 +58,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """
     if not data:
         raise InputError(f"{name} is empty")
-    size = _header_size(data)
+    size, orientation = _header(data)
     if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
         raise InputError(f"{name} is too large to decode ({size[0]}x{size[1]})")
     try:
@@ -71,22 +71,43 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         values = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         image = cv2.convertScaleAbs(values, alpha=255.0 / max(1.0, float(values.max())))
     try:
-        return ensure_bgr(image)
+        return upright(ensure_bgr(image), orientation)
     except ValueError as exc:
         raise InputError(f"{name}: {exc}") from None
 
 
-def _header_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the image header, or None when Pillow cannot read it."""
+def _header(data: bytes) -> tuple[tuple[int, int] | None, int]:
+    """(width, height) and the EXIF orientation (1: as stored) from the header; (None, 1)
+    when Pillow cannot read it."""
     import io
 
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as img:
-            return img.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
+            return img.size, int(img.getexif().get(0x0112, 1) or 1)
+    except (UnidentifiedImageError, OSError, ValueError, TypeError, Image.DecompressionBombError):
+        return None, 1
+
+
+# EXIF orientation -> (transpose first, then rotate clockwise by this many quarter turns)
+_ORIENTATIONS = {2: (False, 0, True), 3: (False, 2, False), 4: (False, 2, True), 5: (True, 0, False),
+                 6: (False, 1, False), 7: (True, 2, False), 8: (False, 3, False)}  # fmt: skip
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn an image as its EXIF orientation says a viewer shows it (phones store portrait
+    photos sideways with orientation 6 or 8); OpenCV's unchanged decode ignores the tag."""
+    if orientation not in _ORIENTATIONS:
+        return image
+    transpose, quarter_turns, mirror = _ORIENTATIONS[orientation]
+    if transpose:
+        image = cv2.transpose(image)
+    if quarter_turns:
+        image = np.rot90(image, -quarter_turns)
+    if mirror:
+        image = image[:, ::-1]
+    return np.ascontiguousarray(image)
 
 
 def image_size(path: str | Path) -> tuple[int, int] | None:
