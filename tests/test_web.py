@@ -237,3 +237,45 @@ def test_a_video_check_does_not_hold_up_image_checks(server):
     finished.append("image")
     thread.join()
     assert finished == ["image", "video"]
+
+
+def _png(width: int, height: int) -> bytes:
+    import numpy as np
+
+    return cv2.imencode(".png", np.full((height, width, 3), 128, np.uint8))[1].tobytes()
+
+
+@pytest.mark.parametrize(
+    "request_args, status",
+    [
+        ({"method": "GET", "url": "/nowhere"}, 404),
+        ({"method": "DELETE", "url": "/api/v1/check"}, 405),
+        ({"method": "POST", "url": "/api/v1/check", "content": b"[" * 100_000 + b"]" * 100_000,
+          "headers": {"content-type": "application/json"}}, 422),
+    ],
+)  # fmt: skip
+def test_every_error_has_one_json_shape(server, request_args, status):
+    method, url = request_args.pop("method"), server + request_args.pop("url")
+    response = httpx.request(method, url, **request_args)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"} and "/proc/" not in error["message"]
+
+
+def test_a_tiny_image_is_answered_not_a_500(server):
+    response = httpx.post(server + "/api/v1/check", files={"file": ("tiny.png", _png(1, 1), "image/png")})
+    assert response.status_code == 200
+    assert response.json()["decision"] == "uncertain"
+
+
+def test_stream_answers_every_bad_message_and_stays_open(server):
+    from websockets.sync.client import connect
+
+    with connect(server.replace("http", "ws") + "/api/v1/stream") as ws:
+        for text in ("[1, 2]", "null", "123", "not json", "[" * 100_000):
+            ws.send(text)
+            assert json.loads(ws.recv())["type"] == "error"
+        ws.send(_png(1, 1))
+        assert json.loads(ws.recv())["type"] in ("frame", "error")
+        ws.send(_frame(SHARED, "real"))  # still open and working
+        assert json.loads(ws.recv())["faces"]

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import threading
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ import cv2
 import numpy as np
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness import __version__
 from liveness.blink import EyeLandmarker
@@ -189,6 +192,21 @@ def _add_errors(app: FastAPI) -> None:
     async def liveness_error(_: Request, exc: LivenessError) -> JSONResponse:
         return JSONResponse({"error": {"code": "bad_input", "message": str(exc)}}, status_code=422)
 
+    # FastAPI's own errors (404, 405, validation) in the same shape as the project's
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail)}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        message = "; ".join(str(e.get("msg", e)) for e in exc.errors()) or "invalid request"
+        return JSONResponse({"error": {"code": "invalid_request", "message": message}}, status_code=422)
+
 
 def _add_routes(app: FastAPI, checker: Checker) -> None:
     card = checker.engine.card
@@ -262,8 +280,19 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                window = await _stream_message(socket, checker, window, message)
-        except WebSocketDisconnect:
+                try:
+                    window = await _stream_message(socket, checker, window, message)
+                except (WebSocketDisconnect, RuntimeError):
+                    raise
+                except Exception:  # a bug must not drop the socket without a word, nor pass as a verdict
+                    log.exception("stream message failed")
+                    error = {
+                        "type": "error",
+                        "code": "internal_error",
+                        "message": "this frame could not be checked",
+                    }
+                    await socket.send_json(error)
+        except (WebSocketDisconnect, RuntimeError):
             return
 
 
@@ -272,7 +301,9 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
     if data is None:
         try:
             payload = json.loads(message.get("text") or "{}")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
+            payload = {}
+        if not isinstance(payload, dict):  # valid JSON that is not an object: [1, 2], null, 123
             payload = {}
         if payload.get("type") == "reset":
             await socket.send_json({"type": "reset"})
@@ -322,7 +353,7 @@ async def _upload_bytes(
     if kind.startswith("application/json"):
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise ApiError(422, "bad_json", "body is not valid JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("image"), str):
             raise ApiError(422, "missing_image", 'JSON body needs {"image": "<base64>"}')
