@@ -399,6 +399,13 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body in MB (default: 10)")
     p.add_argument("--max-side", type=int, default=4096, help="largest image side in px (default: 4096)")
     p.add_argument(
+        "--max-decodes",
+        type=_positive_int,
+        default=2,
+        help="images decoded at once per worker, the rest wait (up to 5 s, then 503): a dense 4096 px "
+        "PNG costs ~230 MB to decode (default: 2)",
+    )
+    p.add_argument(
         "--rate-limit",
         type=int,
         default=600,
@@ -787,6 +794,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         max_side=args.max_side,
+        max_decodes=args.max_decodes,
         rate_per_minute=args.rate_limit,
         min_face_px=args.min_face,
         blink=args.blink,

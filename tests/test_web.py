@@ -279,3 +279,23 @@ def test_stream_answers_every_bad_message_and_stays_open(server):
         assert json.loads(ws.recv())["type"] in ("frame", "error")
         ws.send(_frame(SHARED, "real"))  # still open and working
         assert json.loads(ws.recv())["faces"]
+
+
+def test_concurrent_dense_uploads_wait_for_the_decode_budget(shared):
+    import concurrent.futures
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    dense = cv2.imencode(".png", rng.integers(0, 65535, (1500, 1500, 4), dtype=np.uint16))[1].tobytes()
+    with running_server("--rate-limit", "0", "--max-decodes", "1") as base:
+
+        def send(_):
+            return httpx.post(base + "/api/v1/check", files={"file": ("d.png", dense)}, timeout=60)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(send, range(8)))
+        for r in responses:  # answered one decode at a time: a result, or "busy" with when to retry
+            assert r.status_code == 200 or (r.status_code == 503 and r.headers["retry-after"] == "1")
+        assert any(r.status_code == 200 for r in responses)
+        assert httpx.get(base + "/healthz").status_code == 200

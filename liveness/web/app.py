@@ -38,6 +38,7 @@ from liveness.web.limits import BodyLimit, RateLimit
 from liveness.web.settings import Settings
 
 log = logging.getLogger(__name__)
+DECODE_WAIT_SECONDS = 5.0
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -51,9 +52,9 @@ MULTIPART_FILE = {  # OpenAPI: a multipart body with one file field named 'file'
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 class FaceResult(BaseModel):
@@ -84,8 +85,19 @@ class Checker:
         eyes = EyeLandmarker() if settings.blink != "off" else None
         self.frames = FrameChecker(engine, QualityLimits(min_face_px=settings.min_face_px), eyes)
         self.lock = threading.Lock()
+        self.decodes = threading.BoundedSemaphore(settings.max_decodes)
 
     def decode(self, data: bytes) -> np.ndarray:
+        """Decode an upload within the worker's memory budget: at most `max_decodes` at once;
+        one that waits more than a few seconds for its turn is told to come back (503)."""
+        if not self.decodes.acquire(timeout=DECODE_WAIT_SECONDS):
+            raise ApiError(503, "busy", "too many images being decoded; retry shortly", {"Retry-After": "1"})
+        try:
+            return self._decode(data)
+        finally:
+            self.decodes.release()
+
+    def _decode(self, data: bytes) -> np.ndarray:
         width, height = _image_size(data)
         if max(width, height) > self.settings.max_side:
             raise ApiError(
@@ -186,7 +198,8 @@ def create_app_from_env() -> FastAPI:
 def _add_errors(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+        body = {"error": {"code": exc.code, "message": exc.message}}
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(LivenessError)
     async def liveness_error(_: Request, exc: LivenessError) -> JSONResponse:

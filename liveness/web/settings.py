@@ -24,10 +24,13 @@ class Settings:
     min_face_px: int = 60
     window_seconds: float = 2.0
     blink: str = "off"  # count the blinks of a streamed check, or require one for a live decision
+    max_decodes: int = 2  # images decoded at once per worker: each can cost hundreds of MB
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024 or self.max_side < 32:
             raise ConfigError("the body limit must be at least 1 kB and the side limit at least 32 px")
+        if self.max_decodes < 1:
+            raise ConfigError("--max-decodes must be at least 1")
         if self.rate_per_minute < 0:
             raise ConfigError("--rate-limit must be >= 0 (0 turns it off)")
         if self.blink not in BLINK_MODES:
