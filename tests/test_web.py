@@ -286,8 +286,8 @@ def test_concurrent_dense_uploads_wait_for_the_decode_budget(shared):
 
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    dense = cv2.imencode(".png", rng.integers(0, 65535, (1500, 1500, 4), dtype=np.uint16))[1].tobytes()
+    # a small file that decodes to 72 MB: 3000x3000 16-bit RGBA of one grey
+    dense = cv2.imencode(".png", np.full((3000, 3000, 4), 30000, np.uint16))[1].tobytes()
     with running_server("--rate-limit", "0", "--max-decodes", "1") as base:
 
         def send(_):
