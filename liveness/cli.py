@@ -399,6 +399,12 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-body-mb", type=float, default=10.0, help="largest request body in MB (default: 10)")
     p.add_argument("--max-side", type=int, default=4096, help="largest image side in px (default: 4096)")
     p.add_argument(
+        "--max-stream-fps",
+        type=_positive_int,
+        default=30,
+        help="frames a second one WebSocket stream may send; faster frames get an error (default: 30)",
+    )
+    p.add_argument(
         "--max-decodes",
         type=_positive_int,
         default=2,
@@ -795,6 +801,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         max_side=args.max_side,
         max_decodes=args.max_decodes,
+        max_stream_fps=args.max_stream_fps,
         rate_per_minute=args.rate_limit,
         min_face_px=args.min_face,
         blink=args.blink,

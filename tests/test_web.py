@@ -299,3 +299,14 @@ def test_concurrent_dense_uploads_wait_for_the_decode_budget(shared):
             assert r.status_code == 200 or (r.status_code == 503 and r.headers["retry-after"] == "1")
         assert any(r.status_code == 200 for r in responses)
         assert httpx.get(base + "/healthz").status_code == 200
+
+
+def test_a_stream_is_limited_in_frames_a_second(server):
+    from websockets.sync.client import connect
+
+    with connect(server.replace("http", "ws") + "/api/v1/stream") as ws:
+        for _ in range(80):  # far faster than any camera, in well under a second
+            ws.send("{}")
+        codes = [json.loads(ws.recv())["code"] for _ in range(80)]
+    assert codes.count("rate_limited") >= 40  # 30 a second, bursts of 30
+    assert codes.count("bad_message") >= 25

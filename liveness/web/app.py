@@ -34,7 +34,7 @@ from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.quality import QualityLimits
 from liveness.web.decision import Window, WindowConfig
-from liveness.web.limits import BodyLimit, RateLimit
+from liveness.web.limits import BodyLimit, RateLimit, TokenBucket
 from liveness.web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -288,11 +288,17 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         """
         await socket.accept()
         window = checker.window()
+        fps = checker.settings.max_stream_fps
+        budget = TokenBucket(fps, fps)
         try:
             while True:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
+                if not budget.take():
+                    message = f"at most {fps} frames a second; this one was dropped"
+                    await socket.send_json({"type": "error", "code": "rate_limited", "message": message})
+                    continue
                 try:
                     window = await _stream_message(socket, checker, window, message)
                 except (WebSocketDisconnect, RuntimeError):

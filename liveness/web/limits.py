@@ -112,3 +112,20 @@ class RateLimit:
         full = [c for c, (t, last) in self.buckets.items() if t + (now - last) * self.rate >= self.burst]
         for client in full:
             del self.buckets[client]
+
+
+class TokenBucket:
+    """`rate` events a second on average, bursts of up to `burst`: the frame limit of one stream."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.last = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True

@@ -24,6 +24,7 @@ class Settings:
     min_face_px: int = 60
     window_seconds: float = 2.0
     blink: str = "off"  # count the blinks of a streamed check, or require one for a live decision
+    max_stream_fps: int = 30  # messages a second one WebSocket may send (a camera sends 15-30)
     max_decodes: int = 2  # images decoded at once per worker: each can cost hundreds of MB
 
     def __post_init__(self) -> None:
