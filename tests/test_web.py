@@ -310,3 +310,16 @@ def test_a_stream_is_limited_in_frames_a_second(server):
         codes = [json.loads(ws.recv())["code"] for _ in range(80)]
     assert codes.count("rate_limited") >= 40  # 30 a second, bursts of 30
     assert codes.count("bad_message") >= 25
+
+
+def test_a_truncated_video_is_a_415_that_names_no_internal_path(server):
+    from tests.conftest import REAL_VIDEO
+
+    cut = REAL_VIDEO.read_bytes()[:60_000]
+    response = httpx.post(
+        server + "/api/v1/check-video", content=cut, headers={"content-type": "video/mp4"}, timeout=60
+    )
+    assert response.status_code in (200, 415), response.text  # a readable prefix may still be judged
+    if response.status_code == 415:
+        assert response.json()["error"]["code"] == "not_a_video"
+    assert "/proc/" not in response.text and "/tmp/" not in response.text

@@ -139,7 +139,12 @@ class Checker:
                     f"video is {width:.0f}x{height:.0f}; at most {self.settings.max_side} px a side",
                 )
             require = self.settings.blink == "require"
-            return check_clip(path, self.frames, require, self.window().config, lock=self.lock)
+            try:
+                return check_clip(path, self.frames, require, self.window().config, lock=self.lock)
+            except InputError:  # e.g. a truncated file; its message would name the in-memory file
+                raise ApiError(
+                    415, "not_a_video", "the upload is not a video OpenCV can read to the end"
+                ) from None
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
