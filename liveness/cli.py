@@ -10,6 +10,7 @@ from pathlib import Path
 
 from liveness import __version__
 from liveness.errors import ConfigError, LivenessError
+from liveness.resources import shared_dir
 from liveness.web.settings import BLINK_MODES
 
 log = logging.getLogger("liveness")
@@ -357,7 +358,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference-dir",
         type=Path,
-        default=Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared")) / "models",
+        default=shared_dir() / "models",
         help="folder holding minifasnet/ and celeba-minifasnet/ (default: $LIVENESS_SHARED_DIR/models "
         "or ../shared/models)",
     )

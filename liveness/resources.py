@@ -8,12 +8,20 @@ locate their data files and never import those packages.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from liveness.errors import ModelLoadError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_MODEL = ASSETS / "livenessnet_x3.card.json"
+
+
+def shared_dir() -> Path:
+    """The licence-restricted research data and reference models: $LIVENESS_SHARED_DIR, else
+    ../shared (beside a checkout). Only evaluation and training tools look there."""
+    return Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared"))
+
 
 RES10_WEIGHTS = "res10_300x300_ssd_iter_140000.caffemodel"
 RES10_CONFIGS = ("deploy.prototxt", "deploy.prototxt.txt")

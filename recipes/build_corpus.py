@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ from liveness.data.corpus import (
 from liveness.data.manifest import write_rows
 from liveness.detect import create_detector
 from liveness.errors import ConfigError, LivenessError
+from liveness.resources import shared_dir
 
 log = logging.getLogger("build_corpus")
 
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--shared",
         type=Path,
-        default=Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared")),
+        default=shared_dir(),
         help="the shared data folder (default: $LIVENESS_SHARED_DIR or ../shared)",
     )
     p.add_argument("--detector", default="res10", help="face detector (default: res10)")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.evaluate.scorers import EngineScorer, reference_scorer
+from liveness.resources import shared_dir
 from liveness.types import Face
 
 log = logging.getLogger("score_teachers")
@@ -37,7 +37,7 @@ def main() -> int:
     p.add_argument(
         "--shared",
         type=Path,
-        default=Path(os.environ.get("LIVENESS_SHARED_DIR", "../shared")),
+        default=shared_dir(),
         help="the shared folder holding models/ (default: $LIVENESS_SHARED_DIR or ../shared)",
     )
     args = p.parse_args()
