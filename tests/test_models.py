@@ -161,11 +161,23 @@ def test_live_faces_alone_train_against_simulated_attacks(gathered, tmp_path):
         (live / "real" / crop.name).symlink_to(crop)
     with pytest.raises(DatasetError, match="only one class"):
         train(small_fasnet_config(live, tmp_path))
-    options = {"architecture": "livenessnet", "input_size": 32, "epochs": 15, "patience": 15}
+    options = {"architecture": "livenessnet", "input_size": 32, "epochs": 30, "patience": 30}
     result = train(small_fasnet_config(live, tmp_path, synthetic_attacks=0.5, **options))
     card = result.card
     assert card.class_names == ("real", "spoof")
     assert "simulated" in card.threshold_source
     validation = card.metrics["validation_frame_level"]
     assert validation["n_real"] > 0 and validation["n_attack"] > 0
-    assert validation["auc"] > 0.55  # learning, not a constant answer (that gives 0.5)
+    # learning, not a constant answer (AUC 0.5): judged on every live crop and as many simulated
+    # attacks made from them (the 30-face validation split alone swings from 0.45 to 0.84 between runs)
+    import keras
+    import numpy as np
+
+    from liveness.data.datasets import load_images, load_samples
+    from liveness.evaluate.metrics import auc
+    from liveness.train import simulated_validation
+
+    images, _ = load_images(load_samples(live, require_both_classes=False), 32)
+    x, y = simulated_validation(images, np.zeros(len(images), np.int32), (0, 1), seed=3)  # ~120 faces
+    scores = keras.models.load_model(result.model_path).predict(x.astype(np.float32), verbose=0)[:, 0]
+    assert auc(y == 0, scores) > 0.6
