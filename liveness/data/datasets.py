@@ -25,8 +25,8 @@ import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
-from liveness.data.sources import IMAGE_SUFFIXES, image_size, list_images, read_image
-from liveness.data.yolo import is_yolo_dataset, read_yolo_dataset, to_pixels
+from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
+from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError, InputError
 from liveness.preprocess import face_crop, to_model_input
 
@@ -154,12 +154,10 @@ def _from_class_folders(root: Path) -> list[Sample]:
 def _from_yolo(root: Path) -> list[Sample]:
     """Frames with exactly one face box (the tutorial's frames with several are ambiguous);
     the folder is one group, since a tutorial dataset is mostly one person's capture."""
-    samples = []
-    for image in read_yolo_dataset(root):
-        size = image_size(image.path) if len(image.boxes) == 1 else None
-        box = to_pixels(image.boxes[0], *size) if size else None
-        if box is not None:
-            samples.append(Sample(image.path, image.label, subject=root.name, source=root.name, box=box))
+    samples = [
+        Sample(image.path, image.label, subject=root.name, source=root.name, box=box)
+        for image, box in single_box_frames(root)
+    ]
     log.info("%s: %d frames with exactly one face box", root, len(samples))
     return samples
 

@@ -19,8 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows, write_rows
-from liveness.data.sources import Frame, image_size, iter_images, iter_video, list_images, video_frame_count
-from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, read_yolo_dataset, to_pixels
+from liveness.data.sources import Frame, iter_images, iter_video, list_images, video_frame_count
+from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, single_box_frames
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
 from liveness.preprocess import crop, expand_box, iou
@@ -273,12 +273,8 @@ def _yolo_jobs(folder: Path, options: GatherOptions, base: dict[str, str]) -> It
     """A YOLO-format dataset: each distinct frame with exactly one labelled box, its class read
     through the folder's data.yaml; the crop is the detected face on that box, written to
     `OUTPUT/<label>/` with the folder as the group (subject)."""
-    images = [i for i in read_yolo_dataset(folder) if len(i.boxes) == 1][:: options.skip]
-    for image in tqdm(images, desc=folder.name[:40], unit="image"):
-        size = image_size(image.path)
-        box = to_pixels(image.boxes[0], *size) if size else None
-        if box is None:
-            continue
+    frames = single_box_frames(folder)[:: options.skip]
+    for image, box in tqdm(frames, desc=folder.name[:40], unit="image"):
         meta = {**base, "label": image.label, "_label_folder": "1", "_per_image": "1"}
         meta.setdefault("subject", folder.name)
         meta.update(source=image.path.as_posix(), _label_box=",".join(map(str, box)))

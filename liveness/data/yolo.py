@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from liveness.data.sources import IMAGE_SUFFIXES
+from liveness.data.sources import IMAGE_SUFFIXES, image_size
 from liveness.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,18 @@ def read_yolo_dataset(folder: str | Path, names: list[str] | None = None) -> lis
         ", ".join(f"{n} {why}" for why, n in skipped.items() if n) or "none",
     )
     return images
+
+
+def single_box_frames(folder: str | Path) -> list[tuple[YoloImage, tuple[int, int, int, int]]]:
+    """Distinct frames with exactly one label box, each with that box in pixels: the frames
+    train, evaluate and gather use (several boxes leave the labelled face ambiguous)."""
+    found = []
+    for image in read_yolo_dataset(folder):
+        size = image_size(image.path) if len(image.boxes) == 1 else None
+        box = to_pixels(image.boxes[0], *size) if size else None
+        if box is not None:
+            found.append((image, box))
+    return found
 
 
 def label_file_for(image: Path) -> Path | None:

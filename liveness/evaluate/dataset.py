@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
-from liveness.data.sources import VIDEO_SUFFIXES, image_size, list_images
-from liveness.data.yolo import is_yolo_dataset, read_yolo_dataset, to_pixels
+from liveness.data.sources import VIDEO_SUFFIXES, list_images
+from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError
 
 REAL_LABELS = {"real", "live", "bonafide", "bona fide", "genuine"}
@@ -75,14 +75,12 @@ def _from_folders(root: Path) -> list[EvalSample]:
 
 def _from_yolo(root: Path) -> list[EvalSample]:
     """Frames of a YOLO dataset with exactly one labelled box, judged on that box."""
-    samples = []
-    for image in read_yolo_dataset(root):
-        size = image_size(image.path) if len(image.boxes) == 1 else None
-        box = to_pixels(image.boxes[0], *size) if size else None
-        if box is not None:
-            is_real = image.label == "real"
-            samples.append(EvalSample(image.path, is_real, "" if is_real else "attack", root.name, box=box))
-    return samples
+    return [
+        EvalSample(
+            image.path, image.label == "real", "" if image.label == "real" else "attack", root.name, box=box
+        )
+        for image, box in single_box_frames(root)
+    ]
 
 
 def _list_videos(folder: Path) -> list[Path]:
