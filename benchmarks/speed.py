@@ -109,8 +109,8 @@ def per_face(
     }
     keras_file, tflite_file = tutorial
     for label, backend in (
-        ("livenessnet_litert", LiteRTBackend(tflite_file, 32)),
-        ("livenessnet_keras_tf_function", KerasBackend(keras_file, 32)),
+        ("livenessnet_litert", LiteRTBackend(tflite_file, (32, 32, 3))),
+        ("livenessnet_keras_tf_function", KerasBackend(keras_file, (32, 32, 3))),
     ):
         results[label] = timed(lambda b=backend: b.run(crops_32(frame, faces)), repeats)
     results["tutorial_model_predict"] = timed(

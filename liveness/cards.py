@@ -20,6 +20,15 @@ from liveness.errors import ModelLoadError
 REAL_NAMES = ("real", "live")
 ATTACK_NAMES = ("fake", "spoof", "attack")
 CARD_VERSION = 1
+LAYOUTS = ("NHWC", "NCHW")
+OUTPUTS = ("probabilities", "logits")
+# how the context square around a face is cut: the project's (shrunk and shifted to stay inside the frame),
+# a square never shrunk whose outside is mirrored (CelebA-Spoof MiniFASNet), or Silent-Face's box of the
+# face's own aspect ratio, shrunk and shifted like the project's (stretched to the square input)
+CROP_RULES = ("square", "square-reflect", "silentface")
+# how a crop is resized to the input: area when shrinking and bilinear when enlarging (the project's),
+# bilinear always (Silent-Face), or area when shrinking and Lanczos when enlarging (CelebA-Spoof MiniFASNet)
+RESIZES = ("area", "linear", "lanczos")
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,11 @@ class ModelCard:
     versions: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     members: tuple[str, ...] = ()  # an ensemble's member models, stems beside the card
+    member_crop_scales: tuple[float, ...] = ()  # one context per member, when members differ in it
+    crop_rule: str = "square"
+    resize: str = "area"
+    layout: str = "NHWC"
+    outputs: str = "probabilities"
     card_version: int = CARD_VERSION
 
     def __post_init__(self) -> None:
@@ -66,6 +80,39 @@ class ModelCard:
             raise ModelLoadError(
                 f"model card: members must be file names beside the card, got {self.members}"
             )
+        self._check_conventions()
+
+    def _check_conventions(self) -> None:
+        """The input and output conventions an imported model declares, each from a known set."""
+        for value, known, what in (
+            (self.crop_rule, CROP_RULES, "crop rule"),
+            (self.resize, RESIZES, "resize"),
+            (self.layout, LAYOUTS, "layout"),
+            (self.outputs, OUTPUTS, "outputs"),
+        ):
+            if value not in known:
+                raise ModelLoadError(f"model card: unknown {what} {value!r}; known: {', '.join(known)}")
+        if self.member_crop_scales and len(self.member_crop_scales) != len(self.members):
+            raise ModelLoadError(
+                f"model card: {len(self.member_crop_scales)} member crop scales "
+                f"for {len(self.members)} members"
+            )
+        if any(scale < 1.0 for scale in self.member_crop_scales):
+            raise ModelLoadError(f"model card: expected crop scales >= 1, got {self.member_crop_scales}")
+        _ = self.pixel_scale  # refuses an input range it cannot apply
+
+    @property
+    def pixel_scale(self) -> float:
+        """What 0-255 pixels are multiplied by before the model sees them (`input_range` 0-255 or 0-1)."""
+        if self.input_range.startswith("0-255"):
+            return 1.0
+        if self.input_range.split()[0] == "0-1":
+            return 1.0 / 255.0
+        raise ModelLoadError(f"model card: input range {self.input_range!r} is neither 0-255 nor 0-1")
+
+    def crop_scales(self) -> tuple[float, ...]:
+        """The context of each member (or of the one model): its crop side over the face box side."""
+        return self.member_crop_scales or (self.crop_scale,)
 
     @property
     def real_index(self) -> int:
@@ -82,6 +129,7 @@ class ModelCard:
         data = dataclasses.asdict(self)
         data["class_names"] = list(self.class_names)
         data["members"] = list(self.members)
+        data["member_crop_scales"] = list(self.member_crop_scales)
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     def save(self, path: Path) -> None:
@@ -97,8 +145,9 @@ class ModelCard:
         kwargs["class_names"] = tuple(str(c) for c in data["class_names"])
         kwargs["members"] = tuple(str(m) for m in data.get("members", ()))
         try:
+            kwargs["member_crop_scales"] = tuple(float(v) for v in data.get("member_crop_scales", ()))
             return cls(**kwargs)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise ModelLoadError(f"model card: {exc}") from None
 
     @classmethod

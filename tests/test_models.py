@@ -74,7 +74,7 @@ def test_training_a_patch_model_saves_only_its_probabilities(gathered, tmp_path)
     loaded = keras.saving.load_model(result.model_path, safe_mode=True)
     assert len(loaded.outputs) == 1
     images = np.random.default_rng(5).uniform(0, 255, (3, 64, 64, 3)).astype(np.float32)
-    lite = LiteRTBackend(result.model_path.with_suffix(".tflite"), 64).run(images)
+    lite = LiteRTBackend(result.model_path.with_suffix(".tflite"), (64, 64, 3)).run(images)
     np.testing.assert_allclose(lite, loaded.predict(images, verbose=0), atol=1e-4)
     assert (tmp_path / "plot.png").stat().st_size > 0
 

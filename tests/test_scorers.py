@@ -11,8 +11,8 @@ from liveness.evaluate.scorers import (
     LBPSVMScorer,
     MiniFASNetScorer,
     lbp_features,
-    silent_face_box,
 )
+from liveness.preprocess import silent_face_box
 from liveness.types import Face
 
 

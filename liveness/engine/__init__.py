@@ -17,7 +17,7 @@ from liveness.cards import ModelCard, card_path_for, model_stem, read_label_name
 from liveness.detect import FaceDetector, create_detector
 from liveness.engine.backends import Backend, open_model_backend
 from liveness.errors import ModelLoadError
-from liveness.preprocess import face_crop, to_model_input
+from liveness.preprocess import context_crop, to_model_input
 from liveness.resources import DEFAULT_MODEL
 from liveness.types import Face, Verdict
 
@@ -56,7 +56,7 @@ class LivenessEngine:
         card = load_card(stem)
         if label_file is not None:
             _check_labels(card, Path(label_file))
-        backend = open_model_backend(stem, card.input_size, card.members, runtime)
+        backend = open_model_backend(stem, card, runtime)
         if detector is None:
             detector = create_detector(detector_type, **(detector_options or {}))
         log.info(
@@ -75,13 +75,23 @@ class LivenessEngine:
         return self.backend.run(batch)[:, self.card.real_index]
 
     def score_faces(self, frame: np.ndarray, faces: Sequence[Face]) -> list[Verdict]:
-        """Crop every face as the card says and score them all in one batch."""
+        """Crop every face as the card says and score them all in one batch (one per member when
+        the card gives each member its own context, as the Silent-Face pair has)."""
         if not faces:
             return []
-        crops = [face_crop(frame, face.box, self.card.crop_scale) for face in faces]
-        batch = to_model_input(crops, self.card.input_size, self.card.color_order)
-        scores = self.score_crops(batch)
+        if self.card.member_crop_scales:
+            members = self.backend.members  # type: ignore[attr-defined]  # a MeanBackend: the card has members
+            pairs = zip(members, self.card.member_crop_scales, strict=True)
+            probabilities = np.mean([m.run(self.model_input(frame, faces, s)) for m, s in pairs], axis=0)
+            scores = probabilities[:, self.card.real_index]
+        else:
+            scores = self.score_crops(self.model_input(frame, faces, self.card.crop_scale))
         return [Verdict(f, float(s), self.label_for(float(s))) for f, s in zip(faces, scores, strict=False)]
+
+    def model_input(self, frame: np.ndarray, faces: Sequence[Face], scale: float) -> np.ndarray:
+        """The faces cut by the card's crop rule at `scale`, as one NHWC 0-255 batch in its colours."""
+        crops = [context_crop(frame, face.box, scale, self.card.crop_rule) for face in faces]
+        return to_model_input(crops, self.card.input_size, self.card.color_order, self.card.resize)
 
     def analyse(self, frame: np.ndarray) -> list[Verdict]:
         """Detect the faces of a BGR frame and score them."""

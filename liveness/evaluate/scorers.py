@@ -18,6 +18,7 @@ from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import ModelLoadError
 from liveness.evaluate.dataset import EvalSample
+from liveness.preprocess import reflect_square, silent_face_box
 from liveness.types import Face
 
 
@@ -40,23 +41,6 @@ class EngineScorer:
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         return np.array([v.score for v in self.engine.score_faces(image, list(faces))], dtype=np.float64)
-
-
-def silent_face_box(
-    box: tuple[int, int, int, int], scale: float, frame_w: int, frame_h: int
-) -> tuple[int, int, int, int]:
-    """The context box of Silent-Face / MiniFASNet: `scale` x the face box, centred.
-
-    The scale shrinks until the box fits the frame; then the box is shifted
-    back inside. Width and height keep the face box's aspect ratio.
-    """
-    x, y, w, h = box
-    scale = min((frame_h - 1) / h, (frame_w - 1) / w, scale)
-    new_w, new_h = w * scale, h * scale
-    cx, cy = x + w / 2.0, y + h / 2.0
-    left = min(max(cx - new_w / 2.0, 0.0), frame_w - 1 - new_w)
-    top = min(max(cy - new_h / 2.0, 0.0), frame_h - 1 - new_h)
-    return int(left), int(top), max(1, int(new_w)), max(1, int(new_h))
 
 
 class MiniFASNetScorer:
@@ -125,14 +109,8 @@ class CelebAMiniFASNetScorer:
 
 def celeba_crop(image: np.ndarray, box: tuple[int, int, int, int], size: int = 128) -> np.ndarray:
     """The CelebA MiniFASNet input of one face: CHW float32 RGB in 0-1 (see the scorer)."""
-    x, y, w, h = box
-    longer = max(w, h)
-    side = int(1.5 * longer)
-    left, top = int(x + w / 2 - 0.75 * longer), int(y + h / 2 - 0.75 * longer)
-    height, width = image.shape[:2]
-    pad = (max(0, -top), max(0, top + side - height), max(0, -left), max(0, left + side - width))
-    inside = image[max(0, top) : top + side, max(0, left) : left + side]
-    square = cv2.copyMakeBorder(inside, *pad, cv2.BORDER_REFLECT_101)
+    square = reflect_square(image, box, 1.5)
+    side = square.shape[0]
     ratio = size / side
     new = int(side * ratio)
     interp = cv2.INTER_LANCZOS4 if ratio > 1 else cv2.INTER_AREA
