@@ -3,7 +3,7 @@
 Frames that cannot be judged (no face, several, too small, too dark or bright)
 become reasons; about two seconds of judgeable frames give a decision by how
 well their scores agree; optionally the face must blink first. The window of
-`liveness.web.decision` does the deciding, timed by the clip's own frame times,
+`liveness.decision` does the deciding, timed by the clip's own frame times,
 so a file and a live stream are judged alike. Used by `liveness check` and the
 web API's video upload.
 """
@@ -19,9 +19,9 @@ import numpy as np
 
 from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
 from liveness.data.sources import iter_video, video_rate
+from liveness.decision import Window, WindowConfig, image_decision
 from liveness.engine import LivenessEngine
 from liveness.quality import QualityLimits, frame_problem
-from liveness.web.decision import Window, WindowConfig, image_decision
 
 CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half the work of 30 fps
 

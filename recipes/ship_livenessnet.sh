@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How the first default model (LivenessNet on Replay-Attack train alone; shipped until session 6,
+# How the first default model (LivenessNet on Replay-Attack train alone; shipped until the two-domain ensemble replaced it,
 # now replaced by recipes/ship_two_domain.sh) was made (2026-11-27, 2-core CPU, ~4 min).
 # Needs the licence-restricted Replay-Attack frames in ../shared; writes only below $WORK.
 set -euo pipefail

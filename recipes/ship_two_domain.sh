@@ -6,7 +6,7 @@
 # subjects neither dataset's training part has). About 7 minutes on a 2-core CPU. Needs the
 # licence-restricted data in ../shared; writes only below $WORK.
 #
-# Rule, written down before this recipe's first run (session 6): it replaces the default if, at
+# Rule, written down before this recipe's first run: it replaces the default if, at
 # that threshold, Replay-Attack devel video-level ACER <= 3 % with no attack species above 5 %
 # APCER (the in-dataset targets), and on the six shared videos (a third source, never
 # trained on) all 3 real/spoof pairs are ranked right and at least 4 of 6 clips are decided right

@@ -1,6 +1,6 @@
 import pytest
 
-from liveness.web.decision import ATTACK, LIVE, UNCERTAIN, Window, WindowConfig, image_decision
+from liveness.decision import ATTACK, LIVE, UNCERTAIN, Window, WindowConfig, image_decision
 
 
 class Clock:

@@ -33,18 +33,20 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from liveness.blink import EyeLandmarker
-    from liveness.check import FrameChecker, check_clip
-    from liveness.data.sources import IMAGE_SUFFIXES, read_image
-    from liveness.engine import LivenessEngine
-    from liveness.quality import QualityLimits
+    from liveness.api import LivenessChecker
+    from liveness.data.sources import IMAGE_SUFFIXES
 
-    engine = LivenessEngine.load(args.model, detector=options.detector(args), threshold=args.threshold)
-    eyes = EyeLandmarker() if args.blink or args.require_blink else None
-    checker = FrameChecker(engine, QualityLimits(min_face_px=args.min_face), eyes)
+    checker = LivenessChecker(
+        args.model,
+        detector=options.detector(args),
+        threshold=args.threshold,
+        min_face=args.min_face,
+        blink=args.blink,
+        require_blink=args.require_blink,
+    )
     if Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
-        result = checker.check_image(read_image(args.input))
+        result = checker.check_image(args.input)
     else:
-        result = check_clip(args.input, checker, args.require_blink)
-    print(json.dumps({**result, "model": engine.card.name, "threshold": engine.threshold}))
-    return {"live": 0, "attack": 1}.get(str(result["decision"]), 3)
+        result = checker.check_video(args.input)
+    print(json.dumps(result.to_dict()))
+    return {"live": 0, "attack": 1}.get(result.decision, 3)

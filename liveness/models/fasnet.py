@@ -18,7 +18,7 @@ STAGES = ((32, 1, 1), (48, 2, 2), (64, 2, 2), (96, 2, 2), (128, 1, 1))
 # BatchNorm keeps Keras' momentum 0.99, under which validation answers one class for the first
 # ~12 epochs on Replay-Attack. At 0.9 validation is meaningful from epoch 2, but the models fit
 # Replay-Attack's held-out training subjects faster and did worse everywhere else (3 seeds:
-# devel video ACER 5.6 % against 4.7 %, NUAA AUC 0.46 against 0.60; README, session 4).
+# devel video ACER 5.6 % against 4.7 %, NUAA AUC 0.46 against 0.60; docs/across_datasets.md).
 
 
 def _inverted_residual(

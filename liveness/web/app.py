@@ -30,10 +30,10 @@ from liveness import __version__
 from liveness.blink import EyeLandmarker
 from liveness.check import Analysis, FrameChecker, check_clip
 from liveness.data.sources import decode_image, in_memory_file, open_video
+from liveness.decision import Window, WindowConfig
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.quality import QualityLimits
-from liveness.web.decision import Window, WindowConfig
 from liveness.web.limits import BodyLimit, RateLimit, TokenBucket
 from liveness.web.settings import Settings
 

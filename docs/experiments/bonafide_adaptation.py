@@ -9,8 +9,8 @@ added subjects that training holds out), which is what a user with their own
 camera's live faces can do. Reuses the faces
 gathered by `cross_dataset.py` (run it once first, with the same --margin).
 
-    python benchmarks/bonafide_adaptation.py --arch livenessnet --input-size 32 --margin 1 --seed 42
-    python benchmarks/bonafide_adaptation.py --arch fasnet --margin 1.6 --seed 7 --added none
+    python docs/experiments/bonafide_adaptation.py --arch livenessnet --input-size 32 --margin 1 --seed 42
+    python docs/experiments/bonafide_adaptation.py --arch fasnet --margin 1.6 --seed 7 --added none
 """
 
 from __future__ import annotations

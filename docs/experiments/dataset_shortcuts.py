@@ -9,7 +9,7 @@ informative, but the other way round). A statistic that separates the classes
 in opposite directions in two datasets is a shortcut: a network free to use it
 learns one dataset's cameras and displays, and fails on the other.
 
-    python benchmarks/dataset_shortcuts.py          # Replay-Attack train, devel and NUAA
+    python docs/experiments/dataset_shortcuts.py          # Replay-Attack train, devel and NUAA
 """
 
 from __future__ import annotations

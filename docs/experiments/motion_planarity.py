@@ -13,7 +13,7 @@ Clips: Replay-Attack train + devel (10 frames of each video, 1.5 s apart); NUAA
 (each subject's session sorted by frame number, cut into runs of 10 images).
 Prints the AUC of the score as a "real" score, per attack species.
 
-    python benchmarks/motion_planarity.py
+    python docs/experiments/motion_planarity.py
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Decisions for the web API: one image, or a short window of streamed frames.
+"""Decisions for one image, or a short window of frames: the rule the web app, `check` and the API share.
 
 The server keeps nothing between requests; a stream's window lives only as
 long as its WebSocket connection, so workers scale out behind any balancer.
@@ -131,7 +131,7 @@ class Window:
             "decision": decision,
             "reason": reason,
             "frames": len(scores),
-            "score": mean,
+            "score": round(mean, 4),
         }
         if self.blinks is not None:
             result["blinks"] = self.blinks.count
