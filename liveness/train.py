@@ -253,6 +253,7 @@ def _fit(
         validation_data=val_ds,
         epochs=config.epochs,
         callbacks=[stop],
+        shuffle=False,  # the tf.data pipeline shuffles; Keras warns when asked to shuffle one
         verbose=1 if sys.stderr.isatty() else 2,
     )
     return {_history_key(k): [float(v) for v in vs] for k, vs in fitted.history.items()}

@@ -50,7 +50,12 @@ def test_grey_and_bgra_arrays_are_checked_and_other_arrays_refused(checker, fram
     assert checker.check_image(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)).faces
     blank = checker.check_image(np.zeros((240, 320, 3), np.uint8))
     assert blank.decision == "uncertain" and blank.score is None and not blank.faces
-    for bad in (frame.astype(np.float32), np.zeros((0, 0, 3), np.uint8), np.zeros((9, 9, 2), np.uint8), "x.jpg"):
+    for bad in (
+        frame.astype(np.float32),
+        np.zeros((0, 0, 3), np.uint8),
+        np.zeros((9, 9, 2), np.uint8),
+        "x.jpg",
+    ):
         with pytest.raises(InputError):
             checker.check_image(bad)
 
@@ -70,6 +75,8 @@ def test_the_readme_example_runs_as_written(shared, tmp_path, frame):
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     cv2.imwrite(str(tmp_path / "face.jpg"), frame)
     (tmp_path / "selfie.mp4").symlink_to(REAL_VIDEO)
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "live" in done.stdout

@@ -96,3 +96,30 @@ def test_train_refuses_a_pickle_label_file_before_it_trains(tmp_path):
     )
     assert result.returncode == 2 and "never pickled" in result.stderr
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_native_chatter_is_dropped_and_everything_else_passes(capfd):
+    import os
+
+    from liveness.cli.quiet import NativeNoiseFilter
+
+    with NativeNoiseFilter():
+        os.write(
+            2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        )
+        os.write(2, b"I0000 00:00:1796172011.969756   10490 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR liveness: a real problem\nprogress 1/2\rprogress 2/2\r")
+        os.write(2, b"E0000 00:00:1.2   7 graph.cc:9] a native error stays\n")
+    err = capfd.readouterr().err
+    kept = "ERROR liveness: a real problem\nprogress 1/2\rprogress 2/2\r"
+    assert err == kept + "E0000 00:00:1.2   7 graph.cc:9] a native error stays\n"
+
+
+def test_training_output_carries_no_third_party_chatter(tmp_path, gathered):
+    done = run_cli("train", "--dataset", str(gathered), "--model", str(tmp_path / "m.keras"), "--epochs", "1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "val_loss" in done.stdout + done.stderr and "saved" in done.stderr  # Keras's own lines pass
+    for noise in ("oneDNN", "cuda", "XNNPACK", "absl", "cpu_feature_guard", "UserWarning"):
+        assert noise not in done.stderr, noise
+    assert "threshold 0." in done.stderr and "0000000" not in done.stderr  # printed thresholds are rounded

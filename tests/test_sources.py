@@ -133,11 +133,12 @@ def test_check_on_a_tiny_image_is_never_read_as_a_verdict(tmp_path):
 
 def test_an_unexpected_error_exits_2_with_one_line(monkeypatch, capfd):
     from liveness import cli
+    from liveness.cli import check as check_command
 
     def broken(args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "_run_check", broken)
+    monkeypatch.setattr(check_command, "run", broken)
     assert cli.main(["check", "x.png"]) == 2
     err = capfd.readouterr().err
     assert "unexpected error: RuntimeError: boom" in err and "Traceback" not in err

@@ -13,6 +13,7 @@ import sys
 
 from liveness import __version__
 from liveness.cli import calibrate, check, demo, evaluate, gather, models, serve, train
+from liveness.cli.quiet import NativeNoiseFilter
 from liveness.errors import LivenessError
 
 log = logging.getLogger("liveness")
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(-1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0))
     try:
-        return args.run(args)
+        with NativeNoiseFilter():
+            return args.run(args)
     except LivenessError as exc:
         log.error("%s", exc)
         return 2
