@@ -208,7 +208,7 @@ def _write_json(sink: IO[str], frame: Frame, views: list[FaceView], threshold: f
             openness = None if view.openness is None else round(view.openness, 4)
             face.update(blinks=view.blinks, eye_openness=openness)
         faces.append(face)
-    record = {"frame": frame.index, "threshold": threshold, "faces": faces}
+    record = {"frame": frame.index, "threshold": round(threshold, 4), "faces": faces}
     sink.write(json.dumps(record) + "\n")
     sink.flush()
 

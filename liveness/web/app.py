@@ -239,7 +239,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
             "status": "ok",
             "model": card.name,
             "detector": checker.engine.detector.name,
-            "threshold": checker.engine.threshold,
+            "threshold": round(checker.engine.threshold, 4),
             "blink": checker.settings.blink,
         }
 
@@ -260,7 +260,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         data = await _upload_bytes(request)
         image = await run_in_threadpool(checker.decode, data)
         result = await run_in_threadpool(checker.check_image, image)
-        return {**result, "model": card.name, "threshold": checker.engine.threshold}
+        return {**result, "model": card.name, "threshold": round(checker.engine.threshold, 4)}
 
     @app.post(
         "/api/v1/check-video",
@@ -282,7 +282,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         else:
             data = await _upload_bytes(request, "multipart/form-data (field 'file') or a video/* body")
         result = await run_in_threadpool(checker.check_clip, data)
-        return {**result, "model": card.name, "threshold": checker.engine.threshold}
+        return {**result, "model": card.name, "threshold": round(checker.engine.threshold, 4)}
 
     @app.websocket("/api/v1/stream")
     async def stream(socket: WebSocket) -> None:
@@ -359,7 +359,7 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
         result.update(blinks=window.blinks.count, waiting_for_blink=window.waiting_for_blink)
     await socket.send_json(result)
     if final is not None:
-        await socket.send_json({"type": "decision", **final, "threshold": checker.engine.threshold})
+        await socket.send_json({"type": "decision", **final, "threshold": round(checker.engine.threshold, 4)})
         return checker.window()
     return window
 
