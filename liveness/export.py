@@ -1,7 +1,11 @@
-"""Export a trained Keras model for the inference engine (LiteRT `.tflite`).
+"""Export a trained Keras model for the inference engine: LiteRT `.tflite`, or ONNX.
 
 The engine runs the `.tflite` file with `ai-edge-litert`, so inference needs
-neither TensorFlow nor `model.predict`.
+neither TensorFlow nor `model.predict`. ONNX (through `tf2onnx`, which the
+`onnx` extra installs) is for running the project's models elsewhere, e.g. in
+ONNX Runtime or on a device with its own ONNX toolchain; the engine also runs it
+(`--runtime onnx`). Either way the model keeps its card's conventions (NHWC,
+0-255, probabilities) and the card records the new file's sha256.
 """
 
 from __future__ import annotations
@@ -51,12 +55,37 @@ def export_tflite(model: Any, path: Path) -> Path:
     return path
 
 
-def export_model(keras_path: Path) -> Path:
-    """Write `m.tflite` beside `m.keras` and record its hash in the card `m.json`."""
+def export_onnx(model: Any, path: Path) -> Path:
+    """Convert a Keras model to ONNX (opset 17) with a dynamic batch dimension."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    try:
+        import tf2onnx
+    except ImportError:
+        raise ModelLoadError("ONNX export needs tf2onnx: pip install 'face-liveness[onnx]'") from None
+    path = Path(path)
+    signature = (tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="input"),)
+    forward = tf.function(tf.autograph.experimental.do_not_convert(lambda x: model(x, training=False)))
+    try:
+        tf2onnx.convert.from_function(forward, input_signature=signature, opset=17, output_path=str(path))
+    except Exception as exc:  # tf2onnx raises many types for graphs it cannot convert
+        raise ModelLoadError(f"ONNX conversion failed: {exc}") from None
+    log.info("exported %s (%.1f kB)", path, path.stat().st_size / 1024)
+    return path
+
+
+EXPORTERS = {"tflite": export_tflite, "onnx": export_onnx}
+
+
+def export_model(keras_path: Path, fmt: str = "tflite") -> Path:
+    """Write `m.tflite` (or `m.onnx`) beside `m.keras` and record its hash in the card `m.card.json`."""
+    if fmt not in EXPORTERS:
+        raise ModelLoadError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
     keras_path = Path(keras_path)
     card_file = card_path_for(keras_path)
     card = ModelCard.load(card_file)
-    tflite = export_tflite(load_keras_model(keras_path), keras_path.with_suffix(".tflite"))
-    files = {**card.files, tflite.name: sha256_of(tflite)}
+    exported = EXPORTERS[fmt](load_keras_model(keras_path), keras_path.with_suffix(f".{fmt}"))
+    files = {**card.files, exported.name: sha256_of(exported)}
     card.replace(files=files).save(card_file)
-    return tflite
+    return exported

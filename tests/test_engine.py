@@ -8,11 +8,11 @@ import pytest
 from liveness.cards import ModelCard, card_path_for
 from liveness.data.sources import iter_video
 from liveness.engine import LivenessEngine
-from liveness.engine.backends import KerasBackend, LiteRTBackend
+from liveness.engine.backends import KerasBackend, LiteRTBackend, ONNXBackend
 from liveness.errors import ModelLoadError
 from liveness.preprocess import face_crop, to_model_input
 from liveness.resources import DEFAULT_MODEL
-from tests.conftest import FAKE_VIDEO, REAL_VIDEO
+from tests.conftest import FAKE_VIDEO, REAL_VIDEO, run_cli
 
 
 def _face_batch(detector, card, videos=(REAL_VIDEO, FAKE_VIDEO)) -> np.ndarray:
@@ -32,6 +32,27 @@ def test_litert_agrees_with_keras_on_real_faces(trained_model, detector):
     lite = LiteRTBackend(trained_model.with_suffix(".tflite"), (card.input_size, card.input_size, 3))
     np.testing.assert_allclose(lite.run(batch), keras_out, atol=1e-4)
     np.testing.assert_allclose(lite.run(batch[:1]), keras_out[:1], atol=1e-4)  # batch size changes
+
+
+def test_onnx_export_agrees_with_litert_and_runs_in_the_engine(trained_model, detector, tmp_path):
+    pytest.importorskip("tf2onnx")
+    import shutil
+
+    for file in trained_model.parent.glob("m.*"):
+        shutil.copyfile(file, tmp_path / file.name)
+    model = tmp_path / trained_model.name
+    done = run_cli("export", "--model", str(model), "--format", "onnx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = ModelCard.load(card_path_for(model))
+    assert "m.onnx" in card.files and "tf2onnx" not in done.stderr  # its INFO chatter is quieted
+    batch = _face_batch(detector, card)
+    shape = (card.input_size, card.input_size, 3)
+    onnx_out = ONNXBackend(model.with_suffix(".onnx"), shape).run(batch)
+    np.testing.assert_allclose(
+        onnx_out, LiteRTBackend(model.with_suffix(".tflite"), shape).run(batch), atol=1e-4
+    )
+    engine = LivenessEngine.load(model, detector=detector, runtime="onnx")
+    assert engine.backend.name == "onnx"
 
 
 def test_engine_scores_every_face_in_one_batch(trained_model, detector, face_frame):

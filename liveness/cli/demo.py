@@ -22,7 +22,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--le", "-l", help="label file from training; checked against the model card")
     p.add_argument(
         "--runtime",
-        choices=("auto", "litert", "keras"),
+        choices=("auto", "litert", "onnx", "keras"),
         default="auto",
         help="inference runtime (default: auto, LiteRT when the .tflite exists)",
     )

@@ -59,7 +59,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--runtime",
-        choices=("auto", "litert", "keras"),
+        choices=("auto", "litert", "onnx", "keras"),
         default="auto",
         help="inference runtime (default: auto)",
     )

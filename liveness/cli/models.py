@@ -35,15 +35,21 @@ def run_ensemble(args: argparse.Namespace) -> int:
 
 
 def add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a .keras model to LiteRT (.tflite) for the fast engine")
+    p = sub.add_parser(
+        "export",
+        help="export a .keras model to LiteRT (.tflite, the engine's default) or ONNX",
+        description="Write NAME.tflite (default) or NAME.onnx beside NAME.keras and record its sha256 in "
+        "the card. ONNX export needs the onnx extra (tf2onnx); the engine runs it with --runtime onnx.",
+    )
     p.add_argument("--model", "-m", required=True, help="the .keras file; its card must lie beside it")
+    p.add_argument("--format", choices=("tflite", "onnx"), default="tflite", help="(default: tflite)")
     p.set_defaults(run=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
     from liveness.export import export_model
 
-    log.info("wrote %s", export_model(Path(args.model)))
+    log.info("wrote %s", export_model(Path(args.model), args.format))
     return 0
 
 
