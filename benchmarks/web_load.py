@@ -7,6 +7,13 @@ clients, and prints throughput, latency percentiles, errors and the server's
 resident memory before and after (growth would mean a leak).
 
     python benchmarks/web_load.py --clients 32 --requests 2000
+    python benchmarks/web_load.py --dense-uploads 40
+
+`--dense-uploads N` is the hostile case instead: N clients at once each post a
+small PNG that decodes to 4096x4096 16-bit RGBA (~130 MB decoded), against one
+worker with the default decode budget (`--max-decodes 2`) and, in the same run,
+the baseline of no budget (`--max-decodes N`). The server's memory is sampled
+every 50 ms: before, its peak during the burst, and 5 s after it.
 """
 
 from __future__ import annotations
@@ -59,6 +66,84 @@ async def load(base: str, images: list[bytes], clients: int, requests: int) -> t
     return latencies, errors, time.perf_counter() - start
 
 
+def dense_png(side: int = 4096) -> bytes:
+    """A PNG of one grey that is ~100 kB on the wire and 8 bytes a pixel once decoded."""
+    import cv2
+
+    return cv2.imencode(".png", np.full((side, side, 4), 30000, np.uint16))[1].tobytes()
+
+
+async def burst(base: str, body: bytes, clients: int) -> list[int]:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+
+        async def one() -> int | str:
+            try:
+                response = await http.post("/api/v1/check", files={"file": ("dense.png", body)})
+            except httpx.HTTPError as exc:  # the server died or dropped the connection
+                return type(exc).__name__
+            return response.status_code
+
+        return list(await asyncio.gather(*(one() for _ in range(clients))))
+
+
+def dense_run(clients: int, max_decodes: int, body: bytes) -> dict:
+    """One server, one burst of `clients` dense uploads; memory sampled while it runs."""
+    with running_server("--rate-limit", "0", "--max-decodes", str(max_decodes)) as base:
+        asyncio.run(burst(base, body, 2))  # warm: the first decodes size the allocator once
+        time.sleep(2)
+        before = process_tree_rss_mb(base.pid)
+        peak, done = [before], []
+
+        async def sample() -> None:
+            while not done:
+                peak.append(process_tree_rss_mb(base.pid))
+                await asyncio.sleep(0.05)
+
+        async def run() -> list[int | str]:
+            sampler = asyncio.create_task(sample())
+            codes = await burst(base, body, clients)
+            done.append(True)
+            await sampler
+            return codes
+
+        start = time.perf_counter()
+        codes = asyncio.run(run())
+        seconds = time.perf_counter() - start
+        time.sleep(5)
+        alive = _alive(base)
+        after = process_tree_rss_mb(base.pid) if alive else 0.0
+    answered = {str(code): codes.count(code) for code in sorted(set(codes))}
+    return {"max_decodes": max_decodes, "clients": clients, "seconds": seconds, "answers": answered,
+            "server_alive_after": alive, "rss_mb": {"before": before, "peak": max(peak), "after_5s": after}}  # fmt: skip
+
+
+def _alive(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def dense_main(clients: int, json_path: Path | None) -> int:
+    body = dense_png()
+    runs = [dense_run(clients, 2, body), dense_run(clients, clients, body)]
+    print(
+        f"{clients} concurrent uploads of a {len(body) / 1024:.0f} kB PNG (4096x4096 16-bit RGBA), one worker"
+    )
+    print("| decode budget | answers | burst | RSS before | peak | 5 s after |")
+    print("|---|---|---|---|---|---|")
+    for run in runs:
+        rss = run["rss_mb"]
+        label = "default (2)" if run["max_decodes"] == 2 else f"none ({run['max_decodes']}, the baseline)"
+        answers = ", ".join(f"{n} x {code}" for code, n in run["answers"].items())
+        print(f"| {label} | {answers} | {run['seconds']:.1f} s | {rss['before']:.0f} MB | "
+              f"{rss['peak']:.0f} MB | {rss['after_5s']:.0f} MB | {run['server_alive_after']} |", flush=True)  # fmt: skip
+    if json_path:
+        json_path.write_text(json.dumps(runs, indent=2) + "\n")
+    bad = [code for code in runs[0]["answers"] if code not in ("200", "503")]
+    return 1 if bad or not runs[0]["server_alive_after"] else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,7 +153,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=500, help="requests sent before memory is measured")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--dense-uploads", type=int, metavar="N", help="the hostile dense-PNG burst instead")
     args = parser.parse_args()
+    if args.dense_uploads:
+        return dense_main(args.dense_uploads, args.json)
     frames = sorted((SHARED / "data" / "replay-attack" / "devel").glob("*/frame_00000.jpg"))[::6]
     if not frames:
         print(f"needs the shared Replay-Attack frames under {SHARED}", file=sys.stderr)
