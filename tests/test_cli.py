@@ -117,9 +117,41 @@ def test_native_chatter_is_dropped_and_everything_else_passes(capfd):
 
 
 def test_training_output_carries_no_third_party_chatter(tmp_path, gathered):
-    done = run_cli("train", "--dataset", str(gathered), "--model", str(tmp_path / "m.keras"), "--epochs", "1")
+    model, plot = str(tmp_path / "m.keras"), str(tmp_path / "plot.png")
+    done = run_cli("train", "--dataset", str(gathered), "--model", model, "--plot", plot, "--epochs", "1")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "val_loss" in done.stdout + done.stderr and "saved" in done.stderr  # Keras's own lines pass
     for noise in ("oneDNN", "cuda", "XNNPACK", "absl", "cpu_feature_guard", "UserWarning"):
         assert noise not in done.stderr, noise
     assert "threshold 0." in done.stderr and "0000000" not in done.stderr  # printed thresholds are rounded
+
+
+def test_outputs_are_checked_before_any_work(tmp_path, gathered):
+    """Existing outputs are kept unless --overwrite; an output path that cannot be written is one
+    clear line, before training or scoring starts (a file in the way of the folder, /proc)."""
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"last week's model")
+    line = _one_clear_line(run_cli("train", "--dataset", str(gathered), "--model", str(model),
+                                   "--plot", str(tmp_path / "p.png")))  # fmt: skip
+    assert "m.keras already exists; pass --overwrite" in line and model.read_bytes() == b"last week's model"
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    line = _one_clear_line(run_cli("train", "--dataset", str(gathered), "--model", str(blocker / "m.keras"),
+                                   "--plot", str(tmp_path / "p.png")))  # fmt: skip
+    assert "cannot write to" in line and "blocker" in line
+    line = _one_clear_line(run_cli("evaluate", "--dataset", str(gathered), "--report-dir", "/proc/liveness"))
+    assert "cannot write to /proc/liveness" in line
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "report.json").write_text("{}")
+    line = _one_clear_line(run_cli("evaluate", "--dataset", str(gathered), "--report-dir", str(report)))
+    assert "report.json" in line and "--overwrite" in line and (report / "report.json").read_text() == "{}"
+    video = tmp_path / "annotated.mp4"
+    video.write_bytes(b"x")
+    line = _one_clear_line(run_cli("demo", "--input", str(gathered), "--no-display", "--output", str(video)))
+    assert "annotated.mp4 already exists" in line
+    calibrated = tmp_path / "mine"
+    calibrated.mkdir()
+    (calibrated / "livenessnet_x3.card.json").write_text("{}")
+    line = _one_clear_line(run_cli("calibrate", "--live", str(gathered), "--output", str(calibrated)))
+    assert "livenessnet_x3.card.json" in line and "--overwrite" in line

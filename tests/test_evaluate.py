@@ -164,3 +164,22 @@ def test_evaluate_scores_labelled_videos_and_counts_their_blinks(shared, tmp_pat
     assert json.loads((tmp_path / "r2" / "report.json").read_text())["threshold"] == pytest.approx(
         report["frame_level"]["eer_threshold"]
     )
+
+
+def test_an_unreadable_file_with_a_manifest_box_is_a_failure_to_detect(tmp_path, face_frame):
+    """Its box came from a manifest, so nothing detects it first: scoring must skip it, not abort."""
+    import cv2
+
+    from liveness.engine import LivenessEngine
+    from liveness.evaluate.dataset import EvalSample
+    from liveness.evaluate.run import score_samples
+    from liveness.evaluate.scorers import EngineScorer
+    from liveness.types import Face
+
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    cv2.imwrite(str(good), face_frame)
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    samples = [EvalSample(good, True, box=(10, 10, 100, 100)), EvalSample(bad, True, box=(10, 10, 100, 100))]
+    faces = [Face(10, 10, 100, 100, 1.0)] * 2
+    scored = score_samples(EngineScorer(LivenessEngine.load()), samples, faces)
+    assert np.isfinite(scored.scores[0]) and np.isnan(scored.scores[1])

@@ -64,7 +64,8 @@ def test_gather_image_folder_with_a_corrupt_file(shared, tmp_path, detector, fac
     cv2.imwrite(str(folder / "face.jpg"), face_frame)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     summary = gather(str(folder), tmp_path / "out", detector, GatherOptions(skip=1, label="real"))
-    assert summary.faces_saved == 1
+    assert summary.faces_saved == 1 and summary.unreadable == 1
+    assert "1 unreadable files skipped" in summary.describe()
     assert (tmp_path / "out" / "face.png").is_file()
 
 

@@ -58,6 +58,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="folder for a copy of the model with the new threshold in its card "
         "(default: only report; the original is never changed)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     options.add_detector_args(p)
     p.set_defaults(run=run)
 
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from liveness.calibrate import calibrate, write_calibrated
     from liveness.engine import LivenessEngine
 
+    _check_output(args)
     if args.threshold_from:
         return _calibrate_from_development(args)
     if args.record:
@@ -112,3 +114,15 @@ def _calibrate_from_development(args: argparse.Namespace) -> int:
         card = write_calibrated(args.model or DEFAULT_MODEL, result, args.output)
         log.info("copy of the model with this threshold and these numbers in its card: %s", card)
     return 0
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """The calibrated copy's folder is writable and holds no card of that name (unless --overwrite)."""
+    if not args.output:
+        return
+    from liveness.cards import CARD_SUFFIX, model_stem
+    from liveness.outputs import check_output_folder
+    from liveness.resources import DEFAULT_MODEL
+
+    card_name = model_stem(Path(args.model or DEFAULT_MODEL)).name + CARD_SUFFIX
+    check_output_folder(args.output, (card_name,), args.overwrite)

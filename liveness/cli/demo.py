@@ -65,6 +65,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         "still image never blinks; a replayed video can, so this adds to the model, not replaces it. "
         "Needs about 10 or more frames a second",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     options.add_detector_args(p)
     p.set_defaults(run=run)
 
@@ -72,6 +73,9 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from liveness.demo import DemoOptions, run_demo
     from liveness.engine import LivenessEngine
+    from liveness.outputs import check_output_files
+
+    check_output_files([args.output, args.json], args.overwrite)
 
     engine = LivenessEngine.load(
         args.model,

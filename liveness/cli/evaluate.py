@@ -75,6 +75,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="comma-separated attack species that must be reported "
         "(a species without samples is reported as null)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     options.add_detector_args(p)
     p.set_defaults(run=run)
 
@@ -86,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
     from liveness.evaluate.harness import evaluate, write_report
     from liveness.evaluate.run import threshold_from
     from liveness.evaluate.scorers import EngineScorer, reference_scorer
+    from liveness.outputs import check_output_folder
 
     if args.reference and args.model:
         raise ConfigError("give --model or --reference, not both")
+    check_output_folder(args.report_dir, ("report.json", "scores.csv"), args.overwrite)
     samples = load_eval_set(args.dataset, args.split)
     engine = LivenessEngine.load(args.model, detector=options.detector(args), runtime=args.runtime)
     scorer = reference_scorer(args.reference, args.reference_dir) if args.reference else EngineScorer(engine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from liveness.cli import options
 
@@ -117,11 +118,20 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="tf.distribute strategy: mirrored (every GPU of this machine, or two logical CPU devices "
         "without one), multiworker (several hosts, set up by TF_CONFIG); default: none",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from liveness.cards import card_path_for, check_label_file_name
+    from liveness.outputs import check_output_files
     from liveness.train import TrainConfig, train
+
+    model = Path(args.model)
+    if args.le:
+        check_label_file_name(Path(args.le))
+    outputs = [model, model.with_suffix(".tflite"), card_path_for(model), args.le, args.plot]
+    check_output_files(outputs, args.overwrite)  # before any training, not after it
 
     config = TrainConfig(
         dataset=args.dataset,

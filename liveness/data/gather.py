@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,14 +71,18 @@ class GatherSummary:
     faces_saved: int = 0
     frames_without_face: int = 0
     existing_kept: int = 0
+    unreadable: int = 0  # image files skipped because they could not be decoded
     manifest: Path | None = None
 
     def describe(self) -> str:
         return (
             f"{self.frames} frames read, {self.faces_saved} face crops written, "
-            f"{self.frames_without_face} frames without a face, "
-            f"{self.existing_kept} existing crops kept; manifest: {self.manifest}"
+            f"{self.frames_without_face} frames without a face, {self.unreadable} unreadable files "
+            f"skipped, {self.existing_kept} existing crops kept; manifest: {self.manifest}"
         )
+
+    def skipped(self, path: Path) -> None:
+        self.unreadable += 1
 
 
 def gather(source: str, output: Path, detector: FaceDetector, options: GatherOptions) -> GatherSummary:
@@ -89,7 +93,7 @@ def gather(source: str, output: Path, detector: FaceDetector, options: GatherOpt
     rows = {row["path"]: row for row in read_rows(manifest)} if manifest.is_file() else {}
     summary = GatherSummary(manifest=manifest)
     try:
-        for job in _jobs(source, output, options):
+        for job in _jobs(source, output, options, summary.skipped):
             _gather_job(job, output, detector, options, rows, summary)
     finally:
         if rows:
@@ -201,7 +205,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[-120:] or "frame"
 
 
-def _jobs(source: str, output: Path, options: GatherOptions) -> Iterator[Job]:
+def _jobs(
+    source: str, output: Path, options: GatherOptions, on_skip: Callable[[Path], None]
+) -> Iterator[Job]:
     """Split the input into jobs: one per video, one for a folder or list of images."""
     base = _base_meta(output, options)
     if source.isdigit():
@@ -211,16 +217,16 @@ def _jobs(source: str, output: Path, options: GatherOptions) -> Iterator[Job]:
     if not path.exists():
         raise InputError(f"input not found: {source}")
     if path.is_dir() and is_yolo_dataset(path):
-        yield from _yolo_jobs(path, options, base)
+        yield from _yolo_jobs(path, options, base, on_skip)
     elif path.is_dir():
         images = list_images(path, required=True)[:: options.skip]
         meta = {**base, "source": str(path), "_per_image": "1"}
-        yield Job(iter_images(images, root=path), len(images), meta)
+        yield Job(iter_images(images, root=path, on_skip=on_skip), len(images), meta)
     elif path.suffix.lower() == ".csv":
-        yield from _index_jobs(path, options, base)
+        yield from _index_jobs(path, options, base, on_skip)
     elif path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}:
         meta = {**base, "source": str(path.parent), "_per_image": "1"}
-        yield Job(iter_images([path], root=path.parent), 1, meta)
+        yield Job(iter_images([path], root=path.parent, on_skip=on_skip), 1, meta)
     else:
         meta = {**base, "source": str(path), "video_id": options.video_id or _video_id(path)}
         total = -(-video_frame_count(path) // options.skip) or None
@@ -269,7 +275,9 @@ def _limited(frames: Iterator[Frame], limit: int | None) -> Iterator[Frame]:
         yield frame
 
 
-def _yolo_jobs(folder: Path, options: GatherOptions, base: dict[str, str]) -> Iterator[Job]:
+def _yolo_jobs(
+    folder: Path, options: GatherOptions, base: dict[str, str], on_skip: Callable[[Path], None]
+) -> Iterator[Job]:
     """A YOLO-format dataset: each distinct frame with exactly one labelled box, its class read
     through the folder's data.yaml; the crop is the detected face on that box, written to
     `OUTPUT/<label>/` with the folder as the group (subject)."""
@@ -279,10 +287,12 @@ def _yolo_jobs(folder: Path, options: GatherOptions, base: dict[str, str]) -> It
         meta.setdefault("subject", folder.name)
         meta.update(source=image.path.as_posix(), _label_box=",".join(map(str, box)))
         meta["video_id"] = image.path.parent.relative_to(folder).as_posix()
-        yield Job(iter_images([image.path], root=folder), 1, meta)
+        yield Job(iter_images([image.path], root=folder, on_skip=on_skip), 1, meta)
 
 
-def _index_jobs(index: Path, options: GatherOptions, base: dict[str, str]) -> Iterator[Job]:
+def _index_jobs(
+    index: Path, options: GatherOptions, base: dict[str, str], on_skip: Callable[[Path], None]
+) -> Iterator[Job]:
     """A dataset index (CSV with `path` and optionally label, subject, video_id, ...).
 
     Images of one row each; crops go to `OUTPUT/<label>/` so that the output is
@@ -306,5 +316,5 @@ def _index_jobs(index: Path, options: GatherOptions, base: dict[str, str]) -> It
         if meta.get("label"):
             meta["label"] = meta["label"].lower()
             meta["_label_folder"] = "1"
-        frames = iter_images([root / row["path"]], root=root)
+        frames = iter_images([root / row["path"]], root=root, on_skip=on_skip)
         yield Job(frames, 1, meta)

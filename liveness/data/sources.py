@@ -10,7 +10,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,13 +150,17 @@ def list_images(folder: Path, required: bool = False) -> list[Path]:
     return found
 
 
-def iter_images(paths: list[Path], root: Path | None = None) -> Iterator[Frame]:
-    """Frames from image files; an unreadable file is logged and skipped."""
+def iter_images(
+    paths: list[Path], root: Path | None = None, on_skip: Callable[[Path], None] | None = None
+) -> Iterator[Frame]:
+    """Frames from image files; an unreadable file is logged and skipped (and `on_skip` told)."""
     for i, path in enumerate(paths):
         try:
             image = read_image(path)
         except InputError as exc:
             log.warning("skipping %s", exc)
+            if on_skip is not None:
+                on_skip(path)
             continue
         yield Frame(_display_name(path, root), i, image)
 

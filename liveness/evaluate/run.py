@@ -80,7 +80,11 @@ def score_samples(scorer: Scorer, samples: Sequence[EvalSample], faces: Sequence
     ):
         if face is None:
             continue
-        image = read_image(sample.path)
+        try:
+            image = read_image(sample.path)
+        except InputError as exc:  # a box from a manifest, but the file is unreadable now
+            log.warning("counted as a failure to detect: %s", exc)
+            continue
         face = _clip(face, image.shape[1], image.shape[0])
         scores[i] = float(scorer.score(image, [face])[0])
     return ScoredSet(list(samples), scores)
