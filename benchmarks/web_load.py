@@ -113,8 +113,9 @@ def dense_run(clients: int, max_decodes: int, body: bytes) -> dict:
         alive = _alive(base)
         after = process_tree_rss_mb(base.pid) if alive else 0.0
     answered = {str(code): codes.count(code) for code in sorted(set(codes))}
+    rss = {"before": before, "peak": max(peak), "after_5s": after}
     return {"max_decodes": max_decodes, "clients": clients, "seconds": seconds, "answers": answered,
-            "server_alive_after": alive, "rss_mb": {"before": before, "peak": max(peak), "after_5s": after}}  # fmt: skip
+            "server_alive_after": alive, "rss_mb": rss}  # fmt: skip
 
 
 def _alive(base: str) -> bool:
@@ -136,8 +137,13 @@ def dense_main(clients: int, json_path: Path | None) -> int:
         rss = run["rss_mb"]
         label = "default (2)" if run["max_decodes"] == 2 else f"none ({run['max_decodes']}, the baseline)"
         answers = ", ".join(f"{n} x {code}" for code, n in run["answers"].items())
-        print(f"| {label} | {answers} | {run['seconds']:.1f} s | {rss['before']:.0f} MB | "
-              f"{rss['peak']:.0f} MB | {rss['after_5s']:.0f} MB | {run['server_alive_after']} |", flush=True)  # fmt: skip
+        cells = [
+            label,
+            answers,
+            f"{run['seconds']:.1f} s",
+            *(f"{rss[k]:.0f} MB" for k in ("before", "peak", "after_5s")),
+        ]
+        print("| " + " | ".join([*cells, str(run["server_alive_after"])]) + " |", flush=True)
     if json_path:
         json_path.write_text(json.dumps(runs, indent=2) + "\n")
     bad = [code for code in runs[0]["answers"] if code not in ("200", "503")]
