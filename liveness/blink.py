@@ -71,14 +71,19 @@ class EyeLandmarker:
     def read(self, frame: np.ndarray, face: Face) -> EyeReading | None:
         """Both eyes' openness, or None for a face too small to see its eyelids or a box the
         mesh finds no face in."""
+        return self.read_with_mesh(frame, face)[0]
+
+    def read_with_mesh(self, frame: np.ndarray, face: Face) -> tuple[EyeReading | None, np.ndarray | None]:
+        """The eyes' openness and the mesh's 468 landmarks (frame pixels) from one mesh run, for
+        the head pose; (None, None) where `read` gives None."""
         if min(face.w, face.h) < MIN_FACE:
-            return None
+            return None, None
         frame = ensure_bgr(frame)
         points, face_logit = self._mesh_run(frame, face)
         if face_logit < MIN_FACE_LOGIT:
-            return None
+            return None, None
         eyes = [self._eye(frame, points[a], points[b], mirror) for a, b, mirror in EYES]
-        return None if None in eyes else EyeReading(tuple(eyes))  # type: ignore[arg-type]
+        return (None if None in eyes else EyeReading(tuple(eyes))), points  # type: ignore[arg-type]
 
     def mesh_points(self, frame: np.ndarray, face: Face) -> np.ndarray:
         """The face mesh's 468 landmarks in frame pixels, (468, 2)."""

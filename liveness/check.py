@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
+from liveness.challenge import Observation
 from liveness.data.sources import iter_video, video_rate
 from liveness.decision import Window, WindowConfig, image_decision
 from liveness.engine import LivenessEngine
+from liveness.pose import HeadPose, head_pose
 from liveness.quality import QualityLimits, frame_problem
 
 CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half the work of 30 fps
@@ -28,30 +30,46 @@ CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half t
 
 @dataclass(frozen=True)
 class Analysis:
-    """One frame as a check sees it: its faces, what stops a judgement, the face's score and eyes."""
+    """One frame as a check sees it: its faces, what stops a judgement, the face's score, eyes
+    and head pose (the pose when the checker reads poses, for a challenge)."""
 
     faces: list[dict[str, Any]]
     problem: str | None
     score: float | None
     eyes: EyeReading | None = None
+    pose: HeadPose | None = None
+
+    def observation(self) -> Observation:
+        """The frame as a challenge sees it: how many faces, the first one's box, pose and eyes."""
+        box = tuple(self.faces[0]["box"]) if self.faces else None
+        return Observation(len(self.faces), box, self.pose, self.eyes)  # type: ignore[arg-type]
 
 
 class FrameChecker:
     """Engine + quality gates (+ eye reader): judges single frames. Not thread-safe."""
 
     def __init__(
-        self, engine: LivenessEngine, limits: QualityLimits | None = None, eyes: EyeLandmarker | None = None
+        self,
+        engine: LivenessEngine,
+        limits: QualityLimits | None = None,
+        eyes: EyeLandmarker | None = None,
+        poses: bool = False,
     ) -> None:
         self.engine = engine
         self.limits = limits or QualityLimits()
         self.eyes = eyes
+        self.poses = poses and eyes is not None
 
     def analyse(self, image: np.ndarray) -> Analysis:
         verdicts = self.engine.analyse(image)
         problem = frame_problem(image, [v.face for v in verdicts], self.limits)
         score = verdicts[0].score if problem is None else None
-        eyes = self.eyes.read(image, verdicts[0].face) if self.eyes and problem is None else None
-        return Analysis([v.to_dict() for v in verdicts], problem, score, eyes)
+        eyes = pose = None
+        if self.eyes and problem is None:
+            eyes, mesh = self.eyes.read_with_mesh(image, verdicts[0].face)
+            if self.poses and mesh is not None:
+                pose = head_pose(mesh, image.shape[1], image.shape[0])
+        return Analysis([v.to_dict() for v in verdicts], problem, score, eyes, pose)
 
     def check_image(self, image: np.ndarray) -> dict[str, Any]:
         """The decision for one photo: the reason it cannot be judged, else its score at the threshold."""

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from liveness.cli import options
+from liveness.errors import ConfigError
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--blink", action="store_true", help="clips: count the face's blinks")
     options.add_detector_args(p)
+    p.add_argument(
+        "--challenge",
+        action="store_true",
+        help="refused with a reason: a recorded clip cannot follow prompts drawn after it was recorded",
+    )
     p.set_defaults(run=run)
 
 
@@ -36,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from liveness.api import LivenessChecker
     from liveness.data.sources import IMAGE_SUFFIXES
 
+    if args.challenge:
+        raise ConfigError(
+            "a recorded photo or clip cannot be challenged: the prompts are drawn at random while the "
+            "camera runs, after any recording was made; use `liveness serve --challenge` or "
+            "`liveness demo --challenge` with a live camera"
+        )
     checker = LivenessChecker(
         args.model,
         detector=options.detector(args),

@@ -62,6 +62,13 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="streamed checks: count blinks (count), or decide 'live' only after one (require: the "
         "check waits for a blink until it times out, then says 'uncertain'); default: off",
     )
+    p.add_argument(
+        "--challenge",
+        action="store_true",
+        help="streamed checks ask for 2-3 random moves (turn left/right, look up, blink), each within "
+        "3 s, and decide 'live' only when the model says real and every prompt was followed in order "
+        "(needs the MediaPipe landmark files, see --blink)",
+    )
     p.set_defaults(run=run)
 
 
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         rate_per_minute=args.rate_limit,
         min_face_px=args.min_face,
         blink=args.blink,
+        challenge=args.challenge,
     )
     os.environ.update(settings.to_env())
     from liveness.web.app import create_app_from_env

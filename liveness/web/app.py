@@ -12,6 +12,8 @@ import io
 import json
 import logging
 import threading
+import time
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness import __version__
 from liveness.blink import EyeLandmarker
+from liveness.challenge import Challenge
 from liveness.check import Analysis, FrameChecker, check_clip
 from liveness.data.sources import decode_image, in_memory_file, open_video
 from liveness.decision import Window, WindowConfig
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
+from liveness.fusion import fuse
 from liveness.quality import QualityLimits
 from liveness.web.limits import BodyLimit, RateLimit, TokenBucket
 from liveness.web.settings import Settings
@@ -82,8 +86,9 @@ class Checker:
     def __init__(self, engine: LivenessEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        eyes = EyeLandmarker() if settings.blink != "off" else None
-        self.frames = FrameChecker(engine, QualityLimits(min_face_px=settings.min_face_px), eyes)
+        eyes = EyeLandmarker() if settings.blink != "off" or settings.challenge else None
+        limits = QualityLimits(min_face_px=settings.min_face_px)
+        self.frames = FrameChecker(engine, limits, eyes, poses=settings.challenge)
         self.lock = threading.Lock()
         self.decodes = threading.BoundedSemaphore(settings.max_decodes)
 
@@ -123,6 +128,10 @@ class Checker:
             self.settings.blink == "require", WindowConfig(seconds=self.settings.window_seconds)
         )
 
+    def stream_check(self) -> StreamCheck:
+        """A new streamed check: a fresh window and, with --challenge, freshly drawn prompts."""
+        return StreamCheck(self.window(), Challenge.random() if self.settings.challenge else None)
+
     def check_clip(self, data: bytes) -> dict[str, Any]:
         """The decision for an uploaded video, decoded from memory (never written to disk)."""
         with in_memory_file(data) as path:
@@ -145,6 +154,27 @@ class Checker:
                 raise ApiError(
                     415, "not_a_video", "the upload is not a video OpenCV can read to the end"
                 ) from None
+
+
+@dataclass
+class StreamCheck:
+    """One check on a WebSocket: the passive window, the challenge, and the window's decision
+    while the challenge is still running."""
+
+    window: Window
+    challenge: Challenge | None = None
+    passive: dict[str, Any] | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, frame: Analysis) -> dict[str, Any] | None:
+        """One frame in; the fused decision (liveness.fusion) once there is one."""
+        if self.passive is None:
+            self.passive = self.window.add(frame.problem, frame.score, frame.eyes)
+        status = None
+        if self.challenge is not None:
+            self.challenge.update(time.monotonic() - self.started, frame.observation())
+            status = self.challenge.status()
+        return fuse(self.passive, status)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -292,7 +322,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
         follows; `{"type": "reset"}` starts a new check.
         """
         await socket.accept()
-        window = checker.window()
+        check = checker.stream_check()
         fps = checker.settings.max_stream_fps
         budget = TokenBucket(fps, fps)
         try:
@@ -305,7 +335,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
                     await socket.send_json({"type": "error", "code": "rate_limited", "message": message})
                     continue
                 try:
-                    window = await _stream_message(socket, checker, window, message)
+                    check = await _stream_message(socket, checker, check, message)
                 except (WebSocketDisconnect, RuntimeError):
                     raise
                 except Exception:  # a bug must not drop the socket without a word, nor pass as a verdict
@@ -320,7 +350,9 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
             return
 
 
-async def _stream_message(socket: WebSocket, checker: Checker, window: Window, message: dict) -> Window:
+async def _stream_message(
+    socket: WebSocket, checker: Checker, check: StreamCheck, message: dict
+) -> StreamCheck:
     data = message.get("bytes")
     if data is None:
         try:
@@ -331,22 +363,23 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
             payload = {}
         if payload.get("type") == "reset":
             await socket.send_json({"type": "reset"})
-            return checker.window()
+            return checker.stream_check()
         if "image" not in payload:
             await socket.send_json({"type": "error", "code": "bad_message", "message": "send an image"})
-            return window
+            return check
         try:
             data = _from_base64(str(payload["image"]))
         except ApiError as exc:
             await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-            return window
+            return check
     try:
         image = await run_in_threadpool(checker.decode, data)
     except ApiError as exc:
         await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-        return window
+        return check
     frame = await run_in_threadpool(checker.analyse, image)
-    final = window.add(frame.problem, frame.score, frame.eyes)
+    final = check.add(frame)
+    window = check.window
     result = {
         "type": "frame",
         "faces": frame.faces,
@@ -357,11 +390,13 @@ async def _stream_message(socket: WebSocket, checker: Checker, window: Window, m
     }
     if window.blinks is not None:
         result.update(blinks=window.blinks.count, waiting_for_blink=window.waiting_for_blink)
+    if check.challenge is not None:
+        result.update(challenge=check.challenge.status(), pose=frame.pose.to_dict() if frame.pose else None)
     await socket.send_json(result)
     if final is not None:
         await socket.send_json({"type": "decision", **final, "threshold": round(checker.engine.threshold, 4)})
-        return checker.window()
-    return window
+        return checker.stream_check()
+    return check
 
 
 async def _upload_bytes(

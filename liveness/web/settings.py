@@ -26,6 +26,7 @@ class Settings:
     blink: str = "off"  # count the blinks of a streamed check, or require one for a live decision
     max_stream_fps: int = 30  # messages a second one WebSocket may send (a camera sends 15-30)
     max_decodes: int = 2  # images decoded at once per worker: each can cost hundreds of MB
+    challenge: bool = False  # streamed checks ask for random moves (liveness.challenge)
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024 or self.max_side < 32:
@@ -54,7 +55,10 @@ class Settings:
                 continue
             kind = f.type if isinstance(f.type, str) else f.type.__name__
             try:
-                values[f.name] = int(raw) if kind == "int" else float(raw) if "float" in kind else raw
+                if kind == "bool":
+                    values[f.name] = raw == "True"
+                else:
+                    values[f.name] = int(raw) if kind == "int" else float(raw) if "float" in kind else raw
             except ValueError:
                 raise ConfigError(f"{PREFIX}{f.name.upper()}={raw!r} is not a number") from None
         return cls(**values)  # type: ignore[arg-type]
