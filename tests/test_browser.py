@@ -134,3 +134,39 @@ def test_denied_camera_gives_an_uncertain_decision_with_the_reason(shared):
             assert "camera access was denied" in page.inner_text("#result")
         finally:
             browser.close()
+
+
+def test_with_a_challenge_a_still_photo_and_a_replay_never_reach_live(shared, tmp_path):
+    """`liveness serve --challenge`: the page shows each prompt (arrow and words, screenshot), and a
+    live person's still photo (which the model alone accepts) or a replay clip fails the challenge."""
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    folder = sorted((shared / "data" / "replay-attack" / "devel").glob("devel__real*"))[0]
+    photo = _camera_file(folder / "frame_00000.jpg", tmp_path / "photo.y4m", "-loop", "1", "-t", "4")
+    replay = _camera_file(FAKE_VIDEO, tmp_path / "replay.y4m")
+    outcomes = {}
+    with running_server("--challenge") as base, sync_playwright() as p:
+        for name, camera in (("photo", photo), ("replay", replay)):
+            browser = _launch(
+                p, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera}"
+            )
+            try:
+                page = browser.new_page(viewport={"width": 420, "height": 860})
+                page.goto(base + "/")
+                page.wait_for_selector("#prompt:not([hidden])", timeout=30_000)
+                shown = page.inner_text("#prompt")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"browser_challenge_{name}.png"))
+                page.wait_for_selector("body[data-decision]", timeout=45_000)
+                outcomes[name] = (
+                    page.evaluate("document.body.dataset.decision"),
+                    page.inner_text("#result"),
+                    shown,
+                )
+            finally:
+                browser.close()
+    assert "challenge failed" in outcomes["photo"][1]  # the model alone would have said live
+    for decision, text, shown in outcomes.values():
+        assert decision != "live", text
+        assert any(word in shown for word in ("Turn your head", "Look up", "Blink")) and " s)" in shown

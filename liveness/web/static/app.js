@@ -7,6 +7,9 @@ const statusLine = document.getElementById("status");
 const result = document.getElementById("result");
 const again = document.getElementById("again");
 const bar = document.getElementById("bar");
+const prompt = document.getElementById("prompt");
+// the preview is mirrored, so the person's own left is the screen's left
+const ARROWS = { turn_left: "\u2190", turn_right: "\u2192", look_up: "\u2191", blink: "\u25C9" };
 const grab = document.createElement("canvas");
 const MAX_SIDE = 640;
 const REASONS = {
@@ -30,6 +33,15 @@ function showDecision(message) {
   document.body.dataset.decision = message.decision;
   again.hidden = false;
   setStatus("Done.");
+}
+
+function showPrompt(challenge) {
+  // the current prompt of a challenge (liveness serve --challenge): an arrow, the words, time left
+  if (!challenge || !challenge.prompt) { prompt.hidden = true; return; }
+  prompt.hidden = false;
+  prompt.textContent = `${ARROWS[challenge.prompt] || ""} ${challenge.text[0].toUpperCase()}${challenge.text.slice(1)}` +
+    ` (${challenge.done + 1} of ${challenge.of}, ${challenge.seconds_left.toFixed(1)} s)`;
+  document.body.dataset.prompt = challenge.prompt;
 }
 
 function drawFaces(message) {
@@ -64,8 +76,10 @@ function onMessage(event) {
   const message = JSON.parse(event.data);
   if (message.type === "frame") {
     drawFaces(message);
+    showPrompt(message.challenge);
     bar.style.width = `${Math.round(100 * message.progress)}%`;
     let text = message.problem ? REASONS[message.problem] || message.problem
+      : message.challenge && message.challenge.prompt ? "Follow the prompt above…"
       : message.waiting_for_blink ? "Blink once, please…" : "Hold still…";
     if (message.blinks !== undefined) text += ` (blinks seen: ${message.blinks})`;
     setStatus(text);
@@ -73,6 +87,7 @@ function onMessage(event) {
     setTimeout(sendFrame, 100);  // as fast as the server answers, at most ~10 frames a second
   } else if (message.type === "decision") {
     bar.style.width = "100%";
+    prompt.hidden = true;
     showDecision(message);
   } else if (message.type === "error") {
     setStatus("Server: " + message.message);
