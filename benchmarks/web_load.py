@@ -131,7 +131,7 @@ def dense_main(clients: int, json_path: Path | None) -> int:
     print(
         f"{clients} concurrent uploads of a {len(body) / 1024:.0f} kB PNG (4096x4096 16-bit RGBA), one worker"
     )
-    print("| decode budget | answers | burst | RSS before | peak | 5 s after |")
+    print("| decode budget | answers | burst | RSS before | peak | 5 s after | server alive after |")
     print("|---|---|---|---|---|---|")
     for run in runs:
         rss = run["rss_mb"]

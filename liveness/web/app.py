@@ -38,7 +38,7 @@ from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.fusion import fuse
 from liveness.quality import QualityLimits
-from liveness.web.limits import BodyLimit, RateLimit, TokenBucket
+from liveness.web.limits import BodyLimit, RateLimit, TokenBucket, trim_heap
 from liveness.web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class Checker:
             return self._decode(data)
         finally:
             self.decodes.release()
+            if len(data) and _is_large(data):
+                trim_heap()
 
     def _decode(self, data: bytes) -> np.ndarray:
         width, height = _image_size(data)
@@ -175,6 +177,15 @@ class StreamCheck:
             self.challenge.update(time.monotonic() - self.started, frame.observation())
             status = self.challenge.status()
         return fuse(self.passive, status)
+
+
+def _is_large(data: bytes) -> bool:
+    """Whether an upload decodes to more than 4 megapixels (its decode leaves freed buffers behind)."""
+    try:
+        width, height = _image_size(data)
+    except ApiError:
+        return False
+    return width * height > 4_000_000
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
