@@ -15,17 +15,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import cv2
 import numpy as np
 
-from liveness.blink import EyeLandmarker
+from liveness.blink import EyeLandmarker, EyeReading
+from liveness.challenge import Challenge, Observation
 from liveness.data.sources import CameraReader, Frame, iter_video, video_rate
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
+from liveness.fusion import fuse
+from liveness.pose import HeadPose, head_pose
 from liveness.temporal import FaceTracker, Track
 from liveness.types import Verdict
 
@@ -47,10 +50,11 @@ class DemoOptions:
     smooth: int = 30
     blink: bool = False
     require_blink: bool = False
+    challenge: bool = False  # random prompts on screen; the decision fuses them with the model's label
 
     @property
     def reads_eyes(self) -> bool:
-        return self.blink or self.require_blink
+        return self.blink or self.require_blink or self.challenge
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,39 @@ class FaceView:
     blinks: int | None = None
     openness: float | None = None
     blinked: bool = False  # a blink ended on this frame
+    pose: HeadPose | None = None
+
+
+class DemoChallenge:
+    """A challenge on the demo's main face (the first of the frame), drawn anew after each outcome:
+    its status for the screen and JSON lines, and the fused decision (liveness.fusion) at its end."""
+
+    def __init__(self) -> None:
+        self.challenge = Challenge.random()
+        self.started: float | None = None
+        self.decisions: list[dict[str, object]] = []
+
+    def update(self, when: float, views: list[FaceView]) -> tuple[dict, dict | None]:
+        """This frame's challenge status, and the decision when the challenge ended on it."""
+        self.started = when if self.started is None else self.started
+        main = views[0] if views else None
+        eyes = EyeReading((main.openness, main.openness)) if main and main.openness is not None else None
+        box, pose = (main.verdict.face.box, main.pose) if main else (None, None)
+        seen = Observation(len(views), box, pose, eyes)
+        self.challenge.update(when - self.started, seen)
+        status = self.challenge.status()
+        if self.challenge.outcome is None:
+            return status, None
+        passive = None
+        if main is not None:
+            decision = "live" if main.label == "real" else "attack"
+            reason = f"the face scores {main.score:.2f}"
+            passive = {"decision": decision, "reason": reason, "score": round(main.score, 4)}
+        final = fuse(passive, status) or {"decision": "uncertain", "reason": "no face", "challenge": status}
+        self.decisions.append(final)
+        log.info("challenge decision: %s (%s)", final["decision"], final["reason"])
+        self.challenge, self.started = Challenge.random(), None
+        return status, final
 
 
 @dataclass
@@ -74,6 +111,7 @@ class DemoSummary:
     faces_real: int = 0
     blinks: int = 0
     seconds: float = 0.0
+    decisions: list[dict[str, object]] = field(default_factory=list)  # challenge outcomes, fused
 
     @property
     def fps(self) -> float:
@@ -108,7 +146,8 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     summary = DemoSummary()
     meter = FpsMeter()
     eyes = EyeLandmarker() if options.reads_eyes else None
-    judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink)
+    judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink, poses=options.challenge)
+    challenge = DemoChallenge() if options.challenge else None
     started = time.perf_counter()
     try:
         for frame in frames:
@@ -123,10 +162,13 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
             summary.faces += len(verdicts)
             summary.faces_real += sum(v.label == "real" for v in verdicts)
             summary.blinks += sum(view.blinked for view in views)
+            status, decided = challenge.update(when, views) if challenge else (None, None)
+            if decided is not None:
+                summary.decisions.append(decided)
             if sink:
-                _write_json(sink, frame, views, engine.threshold)
+                _write_json(sink, frame, views, engine.threshold, status, decided)
             if options.output or display:
-                annotated = annotate(frame.image, views, rate)
+                annotated = annotate(frame.image, views, rate, status)
                 if options.output:
                     writer = writer or _open_writer(options.output, annotated, fps_hint)
                     writer.write(annotated)
@@ -165,9 +207,15 @@ class FaceJudge:
     is over 1, and with `eyes`, real only after a blink when `require_blink`."""
 
     def __init__(
-        self, threshold: float, smooth: int, eyes: EyeLandmarker | None = None, require_blink: bool = False
+        self,
+        threshold: float,
+        smooth: int,
+        eyes: EyeLandmarker | None = None,
+        require_blink: bool = False,
+        poses: bool = False,
     ) -> None:
         self.threshold = threshold
+        self.poses = poses
         tracked = smooth > 1 or eyes is not None  # blinks are counted along a track
         self.tracker = FaceTracker(window=max(1, smooth)) if tracked else None
         self.eyes = eyes
@@ -190,15 +238,23 @@ class FaceJudge:
         label = self._label(score)
         if self.eyes is None:
             return FaceView(verdict, score, label, track.id)
-        reading = self.eyes.read(image, verdict.face)
+        reading, mesh = self.eyes.read_with_mesh(image, verdict.face)
         blinked = track.blinks.update(when, reading)
         if label == "real" and self.require_blink and not track.blinks.count:
             label = NO_BLINK
         openness = reading.openness if reading else None
-        return FaceView(verdict, score, label, track.id, track.blinks.count, openness, blinked)
+        pose = head_pose(mesh, image.shape[1], image.shape[0]) if self.poses and mesh is not None else None
+        return FaceView(verdict, score, label, track.id, track.blinks.count, openness, blinked, pose)
 
 
-def _write_json(sink: IO[str], frame: Frame, views: list[FaceView], threshold: float) -> None:
+def _write_json(
+    sink: IO[str],
+    frame: Frame,
+    views: list[FaceView],
+    threshold: float,
+    challenge: dict[str, object] | None = None,
+    decided: dict[str, object] | None = None,
+) -> None:
     faces = []
     for view in views:
         face = view.verdict.to_dict()
@@ -207,8 +263,14 @@ def _write_json(sink: IO[str], frame: Frame, views: list[FaceView], threshold: f
         if view.blinks is not None:
             openness = None if view.openness is None else round(view.openness, 4)
             face.update(blinks=view.blinks, eye_openness=openness)
+        if view.pose is not None:
+            face["pose"] = view.pose.to_dict()
         faces.append(face)
-    record = {"frame": frame.index, "threshold": round(threshold, 4), "faces": faces}
+    record: dict[str, object] = {"frame": frame.index, "threshold": round(threshold, 4), "faces": faces}
+    if challenge is not None:
+        record["challenge"] = challenge
+    if decided is not None:
+        record["decision"] = decided
     sink.write(json.dumps(record) + "\n")
     sink.flush()
 
@@ -229,7 +291,9 @@ def _show(image: np.ndarray) -> bool:
     return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)
 
 
-def annotate(image: np.ndarray, views: list[FaceView], fps: float | None = None) -> np.ndarray:
+def annotate(
+    image: np.ndarray, views: list[FaceView], fps: float | None = None, challenge: dict | None = None
+) -> np.ndarray:
     """A copy of the frame with each face's box, label and real-probability drawn.
 
     A tracked face is labelled by its smoothed score, with the frame's own
@@ -255,6 +319,10 @@ def annotate(image: np.ndarray, views: list[FaceView], fps: float | None = None)
         cv2.putText(
             out, f"{fps:.1f} FPS", (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, thick
         )
+    if challenge and challenge.get("prompt"):
+        text = f"{str(challenge['text']).upper()} ({challenge['seconds_left']} s)"
+        cv2.putText(out, text, (10, out.shape[0] - int(20 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
+                    scale * 1.2, ORANGE, thick + 1)  # fmt: skip
     return out
 
 

@@ -105,3 +105,20 @@ def test_a_still_photo_streamed_for_25_seconds_never_gets_live(shared):
     assert all(d["decision"] != "live" for d in decisions)
     assert all(d["reason"].startswith("challenge failed") for d in decisions)
     assert prompts - {None} <= {"turn_left", "turn_right", "look_up", "blink"} and len(prompts - {None}) >= 2
+
+
+def test_the_demo_runs_the_challenge_on_a_clip(shared, tmp_path):
+    from tests.conftest import run_cli
+
+    lines = tmp_path / "frames.jsonl"
+    done = run_cli("demo", "--input", str(VIDEOS / TURNING), "--no-display", "--challenge",
+                   "--max-frames", "200", "--json", str(lines))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert len(records) == 200 and all("challenge" in r for r in records)
+    assert sum("pose" in f for r in records for f in r["faces"]) > 150
+    decided = [r["decision"] for r in records if "decision" in r]
+    assert decided and all(
+        d["decision"] in ("live", "attack", "uncertain") and "challenge" in d for d in decided
+    )
+    assert "challenge decision" in done.stderr

@@ -65,6 +65,13 @@ def add(sub: argparse._SubParsersAction) -> None:
         "still image never blinks; a replayed video can, so this adds to the model, not replaces it. "
         "Needs about 10 or more frames a second",
     )
+    p.add_argument(
+        "--challenge",
+        action="store_true",
+        help="ask the main face for 2-3 random moves (turn left/right, look up, blink), each within 3 s, "
+        "shown on the window; the decision (logged, and 'decision' in the JSON lines) is live only when "
+        "the model says real and every prompt was followed in order",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     options.add_detector_args(p)
     p.set_defaults(run=run)
@@ -93,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         smooth=args.smooth,
         blink=args.blink,
         require_blink=args.require_blink,
+        challenge=args.challenge,
     )
     summary = run_demo(engine, demo_options)
     share = summary.real_share
