@@ -11,7 +11,21 @@ def _options(parser) -> list[str]:
     return [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
 
 
-@pytest.mark.parametrize("command", ["gather", "train", "demo", "evaluate", "calibrate", "export", "serve"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "gather",
+        "train",
+        "demo",
+        "evaluate",
+        "check",
+        "calibrate",
+        "ensemble",
+        "import-onnx",
+        "export",
+        "serve",
+    ],
+)
 def test_every_option_is_explained(command):
     sub = build_parser()._subparsers._group_actions[0].choices[command]
     text = sub.format_help()

@@ -28,6 +28,8 @@ EPILOG = """examples:
   liveness check selfie.mp4 --require-blink   # one decision for a recorded clip, as JSON
   liveness calibrate --live my_camera_live.mp4 --output models/mine   # threshold for your camera
   liveness ensemble --model s1/m.keras s2/m.keras s3/m.keras --output models/ens   # seeds as one
+  liveness import-onnx model.onnx --input-size 128 --crop-scale 1.5 --output models/x   # any ONNX PAD
+  liveness serve --challenge          # web check with random prompts a replay cannot follow
 """
 
 
