@@ -123,13 +123,11 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from liveness.cards import card_path_for, check_label_file_name
+    from liveness.cards import card_path_for
     from liveness.outputs import check_output_files
     from liveness.train import TrainConfig, train
 
     model = Path(args.model)
-    if args.le:
-        check_label_file_name(Path(args.le))
     outputs = [model, model.with_suffix(".tflite"), card_path_for(model), args.le, args.plot]
     check_output_files(outputs, args.overwrite)  # before any training, not after it
 

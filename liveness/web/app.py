@@ -43,6 +43,7 @@ from liveness.web.settings import Settings
 
 log = logging.getLogger(__name__)
 DECODE_WAIT_SECONDS = 5.0
+LARGE_PIXELS = 4_000_000  # decodes above this give their freed heap back to the OS
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -95,17 +96,17 @@ class Checker:
     def decode(self, data: bytes) -> np.ndarray:
         """Decode an upload within the worker's memory budget: at most `max_decodes` at once;
         one that waits more than a few seconds for its turn is told to come back (503)."""
+        width, height = _image_size(data)  # the header alone, read once
         if not self.decodes.acquire(timeout=DECODE_WAIT_SECONDS):
             raise ApiError(503, "busy", "too many images being decoded; retry shortly", {"Retry-After": "1"})
         try:
-            return self._decode(data)
+            return self._decode(data, width, height)
         finally:
             self.decodes.release()
-            if len(data) and _is_large(data):
+            if width * height > LARGE_PIXELS:  # its decode left freed buffers behind
                 trim_heap()
 
-    def _decode(self, data: bytes) -> np.ndarray:
-        width, height = _image_size(data)
+    def _decode(self, data: bytes, width: int, height: int) -> np.ndarray:
         if max(width, height) > self.settings.max_side:
             raise ApiError(
                 422,
@@ -177,15 +178,6 @@ class StreamCheck:
             self.challenge.update(time.monotonic() - self.started, frame.observation())
             status = self.challenge.status()
         return fuse(self.passive, status)
-
-
-def _is_large(data: bytes) -> bool:
-    """Whether an upload decodes to more than 4 megapixels (its decode leaves freed buffers behind)."""
-    try:
-        width, height = _image_size(data)
-    except ApiError:
-        return False
-    return width * height > 4_000_000
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
