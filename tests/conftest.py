@@ -110,11 +110,17 @@ def small_fasnet_config(dataset: Path, out: Path, **options):
     return TrainConfig(dataset=str(dataset), model=str(out / "m.keras"), **{**defaults, **options})
 
 
-def replay_subset(tmp_path: Path, every: int = 60, offset: int = 0, name: str = "subset") -> Path:
-    """Every N-th devel row of Replay-Attack (from `offset`), paths made absolute, as a small index CSV."""
+def replay_subset(
+    tmp_path: Path, every: int = 60, offset: int = 0, name: str = "subset", live_only: bool = False
+) -> Path:
+    """Every N-th devel row of Replay-Attack (from `offset`), paths made absolute, as a small
+    index CSV; `live_only`: every N-th live row of train and devel instead (30 subjects)."""
     root = SHARED / "data" / "replay-attack"
     with open(root / "index.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][offset::every]
+        if live_only:
+            rows = [r for r in csv.DictReader(fh) if r["label"] == "real"][offset::every]
+        else:
+            rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][offset::every]
     out = tmp_path / f"{name}.csv"
     with open(out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -6,7 +6,7 @@ keras = pytest.importorskip("keras")
 from liveness.errors import DatasetError  # noqa: E402
 from liveness.models import build_model  # noqa: E402
 from liveness.models.layers import ImageStandardise  # noqa: E402
-from tests.conftest import small_fasnet_config  # noqa: E402
+from tests.conftest import replay_subset, small_fasnet_config  # noqa: E402
 
 
 @pytest.mark.parametrize("grey", [False, True])
@@ -161,23 +161,26 @@ def test_live_faces_alone_train_against_simulated_attacks(gathered, tmp_path):
         (live / "real" / crop.name).symlink_to(crop)
     with pytest.raises(DatasetError, match="only one class"):
         train(small_fasnet_config(live, tmp_path))
-    options = {"architecture": "livenessnet", "input_size": 32, "epochs": 30, "patience": 30}
-    result = train(small_fasnet_config(live, tmp_path, synthetic_attacks=0.5, **options))
-    card = result.card
+    # 200 live frames of 30 Replay-Attack subjects: validation holds people training never saw
+    faces = replay_subset(tmp_path, every=6, live_only=True)
+    options = {"architecture": "livenessnet", "input_size": 32, "epochs": 15, "patience": 15}
+    card = train(small_fasnet_config(faces, tmp_path, synthetic_attacks=0.5, **options)).card
     assert card.class_names == ("real", "spoof")
     assert "simulated" in card.threshold_source
     validation = card.metrics["validation_frame_level"]
-    assert validation["n_real"] > 0 and validation["n_attack"] > 0
-    # learning, not a constant answer (AUC 0.5): judged on every live crop and as many simulated
-    # attacks made from them (the 30-face validation split alone swings from 0.45 to 0.84 between runs)
-    import keras
-    import numpy as np
+    assert validation["n_real"] > 10 and validation["n_attack"] > 10
+    # with Keras' BatchNorm momentum (0.99) the 5-step epochs left the moving statistics
+    # unsettled and validation near chance (0.47; 0.92-1.00 over three seeds once settled)
+    assert validation["auc"] > 0.85
 
-    from liveness.data.datasets import load_images, load_samples
-    from liveness.evaluate.metrics import auc
-    from liveness.train import simulated_validation
 
-    images, _ = load_images(load_samples(live, require_both_classes=False), 32)
-    x, y = simulated_validation(images, np.zeros(len(images), np.int32), (0, 1), seed=3)  # ~120 faces
-    scores = keras.models.load_model(result.model_path).predict(x.astype(np.float32), verbose=0)[:, 0]
-    assert auc(y == 0, scores) > 0.6
+def test_batchnorm_settles_within_an_epoch_of_a_small_dataset():
+    from liveness.train import settle_batchnorm
+
+    model = build_model("livenessnet", 32, 2)
+    settle_batchnorm(model, steps_per_epoch=5)
+    momenta = [layer.momentum for layer in model.layers if hasattr(layer, "moving_mean")]
+    assert momenta and all(m**5 <= 0.05 + 1e-9 for m in momenta)
+    bn9 = build_model("fasnet-bn9", 32, 2)
+    settle_batchnorm(bn9, steps_per_epoch=1000)  # long epochs keep the architecture's momentum
+    assert {layer.momentum for layer in bn9.layers if hasattr(layer, "moving_mean")} == {0.9}
