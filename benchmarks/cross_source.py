@@ -14,6 +14,7 @@ trains: it is the in-dataset check of the shipping rule.
 
     python benchmarks/cross_source.py --corpus /work/corpus --mode quick --out /work/runs/xs/quick
     python benchmarks/cross_source.py --corpus /work/corpus --mode full --teacher-weight 0.5 ...
+    python benchmarks/cross_source.py --corpus /work/corpus --out runs/xs/ens --combine runs/xs/a runs/xs/b
 
 Quick mode (for iteration) caps faces per class and source and trains briefly;
 full mode (for decisions) uses every corpus face. Writes config.json (resolved
@@ -55,6 +56,13 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="corpus folder (manifest.csv, teachers.csv)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        metavar="RUN",
+        help="train nothing: score the mean of these earlier runs' students (an ensemble) on their faces",
+    )
     p.add_argument("--mode", choices=sorted(MODES), default="quick")
     p.add_argument("--folds", nargs="+", help="run only these folds (default: all)")
     p.add_argument("--arch", default="fasnet-bn9")
@@ -172,12 +180,7 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
             found = eer(train_real, np.array([float(teachers[r["path"]][ref]) for r in train_rows]))
             threshold = found[1] if found else 0.5
         systems[ref] = measure(is_real, scores_of[ref], threshold)
-    per_source = {}
-    for source in left_out:
-        idx = np.array([r["source_name"] == source for r in kept_rows])
-        if idx.any() and len(set(is_real[idx])) == 2:
-            per_source[source] = {f"{k}_auc": auc(is_real[idx], v[idx]) for k, v in scores_of.items()}
-            per_source[source]["n"] = int(idx.sum())
+    per_source = per_source_aucs(left_out, [r["source_name"] for r in kept_rows], is_real, scores_of)
     write_rows(
         folder / "scores.csv",
         [
@@ -191,6 +194,46 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
         "systems": systems,
         "per_source": per_source,
         "validation": result.card.metrics,
+    }
+
+
+def per_source_aucs(
+    left_out: list[str], sources: list[str], is_real: np.ndarray, scores_of: dict[str, np.ndarray]
+) -> dict[str, dict]:
+    """Each system's AUC on each left-out source that has faces of both classes."""
+    found = {}
+    for source in left_out:
+        idx = np.array([s == source for s in sources])
+        if idx.any() and len(set(is_real[idx])) == 2:
+            found[source] = {f"{k}_auc": auc(is_real[idx], v[idx]) for k, v in scores_of.items()}
+            found[source]["n"] = int(idx.sum())
+    return found
+
+
+def combine_fold(name: str, runs: list[Path], teachers: dict[str, dict[str, str]]) -> dict:
+    """A fold of an ensemble: the mean of the members' scores on the same faces, at the mean of
+    their thresholds; the references' numbers are the first member's (the same faces)."""
+    first = json.loads((runs[0] / "results.json").read_text())[name]
+    members = [read_rows(run / name / "scores.csv") for run in runs]
+    paths = [r["path"] for r in members[0]]
+    if any([r["path"] for r in rows] != paths for rows in members[1:]):
+        raise SystemExit(f"{name}: the runs scored different faces; only runs of one corpus and mode combine")
+    is_real = np.array([r["label"] == "real" for r in members[0]])
+    student = np.mean([[float(r["student"]) for r in rows] for rows in members], axis=0)
+    thresholds = [
+        json.loads((run / "results.json").read_text())[name]["systems"]["student"]["threshold"]
+        for run in runs
+    ]
+    scores_of = {"student": student}
+    scores_of.update({ref: np.array([float(teachers[p][ref]) for p in paths]) for ref in REFERENCES})
+    systems = {"student": measure(is_real, student, float(np.mean(thresholds)))}
+    systems.update({ref: first["systems"][ref] for ref in REFERENCES})
+    sources = [r["source"] for r in members[0]]
+    return {
+        "left_out": first["left_out"],
+        "members": [str(run) for run in runs],
+        "systems": systems,
+        "per_source": per_source_aucs(first["left_out"], sources, is_real, scores_of),
     }
 
 
@@ -245,7 +288,10 @@ def main() -> int:
     for name, left_out in folds.items():
         if args.folds and name not in args.folds:
             continue
-        results[name] = run_fold(name, left_out, rows, teachers, args, mode)
+        if args.combine:
+            results[name] = combine_fold(name, args.combine, teachers)
+        else:
+            results[name] = run_fold(name, left_out, rows, teachers, args, mode)
         (args.out / "results.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
     table = summary_markdown(results)
     (args.out / "results.md").write_text(table + f"\n\n{(time.time() - started) / 60:.1f} min\n")
