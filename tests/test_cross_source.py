@@ -56,3 +56,18 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
         "replay-attack-devel",
     ]
     assert "| **worst AUC** |" in (out / "results.md").read_text()
+    nuaa = results["nuaa"]["per_source"]["nuaa"]
+    assert set(nuaa) == {"student_auc", "celeba_auc", "silentface_auc", "shipped_auc", "n"}
+
+    # an ensemble of a run with itself is that run: same faces, same scores, same threshold
+    combined = tmp_path / "combined"
+    run = run_cli(
+        "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(combined),
+        "--combine", str(out), str(out),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    again = json.loads((combined / "results.json").read_text())
+    for name, fold in results.items():
+        assert again[name]["systems"]["student"] == pytest.approx(fold["systems"]["student"])
+        for source, aucs in fold["per_source"].items():
+            assert again[name]["per_source"][source] == pytest.approx(aucs)
