@@ -168,16 +168,14 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
     kept_rows = [test_rows[i] for i in kept]
     is_real = np.array([r["label"] == "real" for r in kept_rows])
     train_real = np.array([r["label"] == "real" for r in train_rows])
-    scores_of = {"student": student}
-    scores_of.update(
-        {ref: np.array([float(teachers[r["path"]][ref]) for r in kept_rows]) for ref in REFERENCES}
-    )
+    scores_of = {"student": student, **reference_scores(teachers, [r["path"] for r in kept_rows])}
+    train_scores = reference_scores(teachers, [r["path"] for r in train_rows])
     systems = {"student": measure(is_real, student, engine.threshold)}
     for ref in REFERENCES:
         if ref == "shipped":
             threshold = LivenessEngine.load(detector=None).threshold
         else:
-            found = eer(train_real, np.array([float(teachers[r["path"]][ref]) for r in train_rows]))
+            found = eer(train_real, train_scores[ref])
             threshold = found[1] if found else 0.5
         systems[ref] = measure(is_real, scores_of[ref], threshold)
     per_source = per_source_aucs(left_out, [r["source_name"] for r in kept_rows], is_real, scores_of)
@@ -197,6 +195,11 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
     }
 
 
+def reference_scores(teachers: dict[str, dict[str, str]], paths: list[str]) -> dict[str, np.ndarray]:
+    """Each reference's cached score of these faces."""
+    return {ref: np.array([float(teachers[p][ref]) for p in paths]) for ref in REFERENCES}
+
+
 def per_source_aucs(
     left_out: list[str], sources: list[str], is_real: np.ndarray, scores_of: dict[str, np.ndarray]
 ) -> dict[str, dict]:
@@ -213,20 +216,17 @@ def per_source_aucs(
 def combine_fold(name: str, runs: list[Path], teachers: dict[str, dict[str, str]]) -> dict:
     """A fold of an ensemble: the mean of the members' scores on the same faces, at the mean of
     their thresholds; the references' numbers are the first member's (the same faces)."""
-    first = json.loads((runs[0] / "results.json").read_text())[name]
+    folds = [json.loads((run / "results.json").read_text())[name] for run in runs]
+    first = folds[0]
     members = [read_rows(run / name / "scores.csv") for run in runs]
     paths = [r["path"] for r in members[0]]
     if any([r["path"] for r in rows] != paths for rows in members[1:]):
         raise SystemExit(f"{name}: the runs scored different faces; only runs of one corpus and mode combine")
     is_real = np.array([r["label"] == "real" for r in members[0]])
     student = np.mean([[float(r["student"]) for r in rows] for rows in members], axis=0)
-    thresholds = [
-        json.loads((run / "results.json").read_text())[name]["systems"]["student"]["threshold"]
-        for run in runs
-    ]
-    scores_of = {"student": student}
-    scores_of.update({ref: np.array([float(teachers[p][ref]) for p in paths]) for ref in REFERENCES})
-    systems = {"student": measure(is_real, student, float(np.mean(thresholds)))}
+    threshold = float(np.mean([fold["systems"]["student"]["threshold"] for fold in folds]))
+    scores_of = {"student": student, **reference_scores(teachers, paths)}
+    systems = {"student": measure(is_real, student, threshold)}
     systems.update({ref: first["systems"][ref] for ref in REFERENCES})
     sources = [r["source"] for r in members[0]]
     return {

@@ -117,10 +117,8 @@ def replay_subset(
     index CSV; `live_only`: every N-th live row of train and devel instead (30 subjects)."""
     root = SHARED / "data" / "replay-attack"
     with open(root / "index.csv", newline="") as fh:
-        if live_only:
-            rows = [r for r in csv.DictReader(fh) if r["label"] == "real"][offset::every]
-        else:
-            rows = [r for r in csv.DictReader(fh) if r["split"] == "devel"][offset::every]
+        wanted = (lambda r: r["label"] == "real") if live_only else (lambda r: r["split"] == "devel")
+        rows = [r for r in csv.DictReader(fh) if wanted(r)][offset::every]
     out = tmp_path / f"{name}.csv"
     with open(out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
