@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from liveness.data.corpus import evenly
+from liveness.data.corpus import capped
 from liveness.data.datasets import load_images, load_samples
 from liveness.data.manifest import read_rows, write_rows
 from liveness.engine import LivenessEngine
@@ -70,6 +70,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--crop-scale", type=float, default=1.5, help="context: crop side / face box side")
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--teacher-weight", type=float, default=0.0, help="share of each target from the teachers")
+    p.add_argument(
+        "--teacher-views",
+        type=Path,
+        metavar="BANK",
+        help="train on a bank of teacher-scored views (recipes/teacher_views.py) instead of cached scores",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=42)
@@ -107,14 +113,6 @@ def folds_of(tables: list[dict[str, str]]) -> dict[str, list[str]]:
     return {name: sources for name, sources in folds.items() if sources}
 
 
-def capped(rows: list[dict[str, str]], cap: int | None) -> list[dict[str, str]]:
-    """At most `cap` rows per class and source, spread evenly."""
-    by_key: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for r in rows:
-        by_key[(r["source_name"], r["label"])].append(r)
-    return [r for key in sorted(by_key) for r in evenly(by_key[key], cap)]
-
-
 def measure(is_real: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float | None]:
     a, b = apcer(scores[~is_real], threshold), bpcer(scores[is_real], threshold)
     return {
@@ -137,7 +135,8 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
     test_rows = capped([r for r in rows if r["source_name"] in left_out], mode["score_cap"])
     write_rows(folder / "train.csv", train_rows)
     write_rows(folder / "test.csv", test_rows)
-    if args.teacher_weight:
+    cached_teacher = bool(args.teacher_weight and not args.teacher_views)
+    if cached_teacher:
         write_rows(
             folder / "teacher.csv",
             [{"path": r["path"], "teacher": teachers[r["path"]]["teacher"]} for r in train_rows],
@@ -155,7 +154,8 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
         learning_rate=args.lr,
         seed=args.seed,
         augment=args.augment,
-        teacher_scores=str(folder / "teacher.csv") if args.teacher_weight else None,
+        teacher_scores=str(folder / "teacher.csv") if cached_teacher else None,
+        teacher_views=str(args.teacher_views) if args.teacher_views else None,
         teacher_weight=args.teacher_weight or 0.5,
     )
     result = train(config)

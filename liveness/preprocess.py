@@ -67,6 +67,12 @@ def face_crop(frame: np.ndarray, box: Box, scale: float) -> np.ndarray:
     return crop(frame, expand_box(box, scale, frame_w, frame_h))
 
 
+def model_face(frame: np.ndarray, box: Box | None, crop_scale: float, size: int) -> np.ndarray:
+    """The RGB uint8 face a model of this size and context sees (the whole image without a box)."""
+    image = frame if box is None else face_crop(frame, box, crop_scale)
+    return to_model_input([image], size)[0].astype(np.uint8)
+
+
 def reflect_square(frame: np.ndarray, box: Box, scale: float) -> np.ndarray:
     """A square of side `scale` x the box's longer side, centred on it, never shrunk or shifted:
     what falls outside the frame is mirrored (reflect-101), as the CelebA-Spoof MiniFASNet was trained."""

@@ -67,6 +67,7 @@ class TrainConfig:
     balance_datasets: bool = False
     teacher_scores: str | None = None
     teacher_weight: float = 0.5
+    teacher_views: str | None = None
     distribute: str = "none"
     data_terms: str = DATA_TERMS
     notes: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +89,8 @@ class TrainConfig:
             raise ConfigError(f"--crop-scale must be in [1, 4], got {self.crop_scale}")
         if not 0.05 <= self.val_fraction <= 0.5:
             raise ConfigError(f"--val-fraction must be in [0.05, 0.5], got {self.val_fraction}")
+        if self.teacher_views and self.teacher_scores:
+            raise ConfigError("give --teacher-views or --teacher-scores, not both: views carry scores")
         if self.le:
             check_label_file_name(Path(self.le))
         if not self.model.endswith(".keras"):
@@ -130,6 +133,9 @@ def train(config: TrainConfig) -> TrainResult:
         train_rows = balanced_rows(train_rows, domains, config.seed)
 
     teacher = _teacher_scores(config, samples, kept)
+    views = _teacher_views(config, samples, kept, crop_scale)
+    if views is not None:
+        teacher = views[1][:, 0]
     with _strategy(config.distribute).scope():
         model = build_model(config.architecture, config.input_size, len(class_names))
         if teacher is not None and (len(class_names) != 2 or len(model.outputs) > 1):
@@ -144,7 +150,7 @@ def train(config: TrainConfig) -> TrainResult:
     x_val, y_val = images[val_rows], labels[val_rows]
     if live_only:
         x_val, y_val = simulated_validation(x_val, y_val, classes, config.seed)
-    history = _fit(model, images, labels, teacher, train_rows, (x_val, y_val), config, classes)
+    history = _fit(model, images, labels, teacher, train_rows, (x_val, y_val), config, classes, views)
     if len(model.outputs) > 1:  # keep the probabilities; the extra outputs only guided training
         model = keras.Model(model.inputs, model.outputs[0], name=model.name)
     probabilities = model.predict(x_val, batch_size=256, verbose=0)
@@ -203,6 +209,7 @@ def _fit(
     val: tuple[np.ndarray, np.ndarray],
     config: TrainConfig,
     classes: tuple[int, int],
+    views: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, list[float]]:
     import keras
     import tensorflow as tf
@@ -232,8 +239,7 @@ def _fit(
     # with a teacher the loss takes class probabilities; validation still scores the true labels
     targets_val = targets if teacher is None else lambda x, y: tf.one_hot(y, 2)
     train_ds = (
-        tf.data.Dataset.from_tensor_slices((images[train_rows], labels[train_rows], soft[train_rows]))
-        .shuffle(len(train_rows), seed=config.seed, reshuffle_each_iteration=True)
+        _training_faces(images, labels, soft, train_rows, views, config.seed)
         # replicas of a distributed run must get equal shares of every batch
         .batch(config.batch_size, drop_remainder=config.distribute != "none")
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
@@ -258,6 +264,32 @@ def _fit(
         verbose=1 if sys.stderr.isatty() else 2,
     )
     return {_history_key(k): [float(v) for v in vs] for k, vs in fitted.history.items()}
+
+
+def _training_faces(
+    images: np.ndarray,
+    labels: np.ndarray,
+    soft: np.ndarray,
+    rows: list[int],
+    views: tuple[np.ndarray, np.ndarray] | None,
+    seed: int,
+) -> Any:
+    """Shuffled (image, label, teacher score) triples; with teacher views, each epoch draws
+    one random view of every face, with the teachers' score of that very view."""
+    import tensorflow as tf
+
+    if views is None:
+        data = tf.data.Dataset.from_tensor_slices((images[rows], labels[rows], soft[rows]))
+        return data.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    view_images, view_scores = views[0][rows], views[1][rows]
+    n_views = view_images.shape[1]
+
+    def pick(x: tf.Tensor, y: tf.Tensor, t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        k = tf.random.uniform((), 0, n_views, dtype=tf.int32)
+        return x[k], y, t[k]
+
+    data = tf.data.Dataset.from_tensor_slices((view_images, labels[rows], view_scores))
+    return data.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True).map(pick)
 
 
 def settle_batchnorm(model: Any, steps_per_epoch: int, leftover: float = 0.05) -> None:
@@ -362,6 +394,25 @@ def _teacher_scores(config: TrainConfig, samples: list[Sample], kept: list[int])
             f"{config.teacher_scores} has no teacher score for {len(missing)} crops (first: {missing[0]})"
         )
     return np.array([table[key] for key in keys], dtype=np.float32)
+
+
+def _teacher_views(
+    config: TrainConfig, samples: list[Sample], kept: list[int], crop_scale: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every loaded face's views and the teachers' score of each, from a `--teacher-views` bank
+    made at this run's input size and context."""
+    if not config.teacher_views:
+        return None
+    from liveness.data.views import load_views
+
+    bank = load_views(config.teacher_views)
+    if (bank.input_size, bank.crop_scale) != (config.input_size, crop_scale):
+        raise ConfigError(
+            f"{config.teacher_views} holds {bank.input_size} px faces at context {bank.crop_scale:g}; "
+            f"this run trains {config.input_size} px at {crop_scale:g}"
+        )
+    rows = bank.rows_for([str(samples[i].path) for i in kept])
+    return bank.images[rows], bank.teacher[rows]
 
 
 def _history_key(key: str) -> str:

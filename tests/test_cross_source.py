@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from liveness.data.manifest import read_rows
+from liveness.data.views import load_views
 from tests.conftest import SHARED, run_cli
 
 
@@ -36,6 +38,28 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     teachers = read_rows(corpus / "teachers.csv")
     assert len(teachers) == len(rows)
     assert set(teachers[0]) == {"path", "celeba", "silentface", "shipped", "teacher"}
+
+    # consistent distillation: view 0 of each face is the face itself, so its teacher score is the cache's
+    made = run_cli(
+        "recipes/teacher_views.py", "--corpus", str(corpus), "--views", "3", "--input-size", "32",
+        "--shared", str(SHARED),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-2000:]
+    bank = load_views(corpus / "views-c1.5-s32-k3.npz")
+    assert bank.images.shape == (len(rows), 3, 32, 32, 3) and bank.teacher.shape == (len(rows), 3)
+    cached = {r["path"]: float(r["teacher"]) for r in teachers}
+    assert bank.teacher[:, 0] == pytest.approx([cached[p] for p in bank.paths], abs=1e-5)
+    assert np.abs(bank.teacher[:, 1:] - bank.teacher[:, :1]).max() > 0.01  # the views do change
+    viewed = tmp_path / "viewed"
+    run = run_cli(
+        "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(viewed), "--folds", "nuaa",
+        "--epochs", "1", "--teacher-weight", "1", "--input-size", "32", "--augment", "none",
+        "--teacher-views", str(corpus / "views-c1.5-s32-k3.npz"),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert not (viewed / "nuaa" / "teacher.csv").exists()
+    card = json.loads((viewed / "nuaa" / "model" / "student.card.json").read_text())
+    assert card["training_data"]["config"]["teacher_views"].endswith("views-c1.5-s32-k3.npz")
 
     out = tmp_path / "yardstick"
     run = run_cli(

@@ -106,10 +106,17 @@ def add(sub: argparse._SubParsersAction) -> None:
         "e.g. from recipes/score_teachers.py",
     )
     p.add_argument(
+        "--teacher-views",
+        metavar="BANK",
+        help="consistent distillation: a bank of augmented views of every face, each scored by the "
+        "teachers (recipes/teacher_views.py); each epoch trains on one random view per face",
+    )
+    p.add_argument(
         "--teacher-weight",
         type=options.probability,
         default=0.5,
-        help="with --teacher-scores, the share of each target taken from the teacher (default: 0.5)",
+        help="with --teacher-scores or --teacher-views, the share of each target taken from the "
+        "teacher (default: 0.5)",
     )
     p.add_argument(
         "--distribute",
@@ -152,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         crop_scale=args.crop_scale,
         teacher_scores=args.teacher_scores,
         teacher_weight=args.teacher_weight,
+        teacher_views=args.teacher_views,
         distribute=args.distribute,
     )
     result = train(config)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import logging
 import subprocess
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -225,6 +225,15 @@ def evenly(items: list, limit: int | None) -> list:
         return items
     picks = np.linspace(0, len(items) - 1, limit).round().astype(int)
     return [items[i] for i in picks]
+
+
+def capped(rows: list[dict[str, str]], cap: int | None) -> list[dict[str, str]]:
+    """At most `cap` manifest rows per class and source, spread evenly. A source's picks do not
+    depend on the other rows, so every selection of sources takes the same faces of each."""
+    by_key: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_key[(r["source_name"], r["label"])].append(r)
+    return [r for key in sorted(by_key) for r in evenly(by_key[key], cap)]
 
 
 class CorpusBuilder:

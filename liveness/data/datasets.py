@@ -28,7 +28,7 @@ from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
 from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
 from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError, InputError
-from liveness.preprocess import face_crop, to_model_input
+from liveness.preprocess import model_face
 
 log = logging.getLogger(__name__)
 
@@ -278,9 +278,7 @@ def load_images(
         except InputError as exc:
             log.warning("skipping %s", exc)
             continue
-        if sample.box is not None:
-            image = face_crop(image, sample.box, crop_scale or sample.margin)
-        images.append(to_model_input([image], size)[0].astype(np.uint8))
+        images.append(model_face(image, sample.box, crop_scale or sample.margin, size))
         kept.append(i)
     if not images:
         raise DatasetError("none of the dataset's images could be read")
