@@ -20,6 +20,10 @@
 #   (b) Replay-Attack devel (never trained on) video-level ACER <= 3 % at the shipped threshold;
 #   (c) <= 1 ms a face through the engine (benchmarks/speed.py) and < 5 MB on disk.
 # If any fails, the default stays and the README says which and why.
+# Amendment (written before any run of it): a further candidate is the same network distilled from
+# teacher views (recipes/teacher_views.py: 8 augmented views per face, each scored by both teachers;
+# --teacher-views BANK --teacher-weight 1 --augment none). It must pass (a)-(c) as above; it
+# replaces the W candidate only if its quick mean AUC is higher by more than 0.01. VIEWS=1 selects it.
 set -euo pipefail
 SHARED=${LIVENESS_SHARED_DIR:-../shared}
 MIRRORS=${MIRRORS:-/work/.mirror}
