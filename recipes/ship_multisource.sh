@@ -47,10 +47,15 @@ rows = [r for r in rows if r["path"] in teachers]
 write_rows(work / "train.csv", rows)
 write_rows(work / "teacher.csv", [{"path": r["path"], "teacher": teachers[r["path"]]} for r in rows])
 PY
-teacher_args=()
-if [ "$W" != "0" ]; then teacher_args=(--teacher-scores "$WORK/teacher.csv" --teacher-weight "$W"); fi
-liveness train --dataset "$WORK/train.csv" --arch fasnet-bn9 --input-size 64 --crop-scale 1.5 \
-    --augment strong --batch-size 32 --lr 2e-3 --epochs "${EPOCHS:-30}" --patience 6 --seed "$SEED" \
+teacher_args=(--augment strong)
+if [ "$W" != "0" ]; then teacher_args+=(--teacher-scores "$WORK/teacher.csv" --teacher-weight "$W"); fi
+if [ "${VIEWS:-0}" = "1" ]; then
+    BANK="$WORK/corpus/views-c1.5-s64-k${NVIEWS:-8}.npz"
+    [ -f "$BANK" ] || python recipes/teacher_views.py --corpus "$WORK/corpus" --manifest "$WORK/train.csv" \
+        --views "${NVIEWS:-8}"
+    teacher_args=(--augment none --teacher-views "$BANK" --teacher-weight 1)
+fi
+liveness train --dataset "$WORK/train.csv" --arch fasnet-bn9 --input-size 64 --crop-scale 1.5 \ --batch-size 32 --lr 2e-3 --epochs "${EPOCHS:-30}" --patience 6 --seed "$SEED" \
     "${teacher_args[@]}" --model "$WORK/model/$NAME.keras" --plot "$WORK/model/plot.png"
 # the card names every source, its commit and its terms (no local paths)
 python - "$WORK" "$SHARED" "$WORK/model/$NAME.card.json" <<'PY'

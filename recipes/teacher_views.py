@@ -17,7 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from functools import partial
+from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +43,14 @@ TEACHERS = ("celeba", "silentface")
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="folder with the corpus manifest.csv")
+    p.add_argument("--manifest", type=Path, help="the faces to view (default: CORPUS/manifest.csv)")
     p.add_argument("--output", type=Path, help="bank (default: CORPUS/views-c<scale>-s<size>-k<views>.npz)")
     p.add_argument("--views", type=int, default=8, help="views per face, the unchanged face included")
     p.add_argument("--cap", type=int, help="at most this many faces per class and source")
     p.add_argument("--crop-scale", type=float, default=1.5, help="the student's context")
     p.add_argument("--input-size", type=int, default=64, help="the student's input side in pixels")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: one a core)")
     p.add_argument("--shared", type=Path, default=shared_dir(), help="the shared folder holding models/")
     return p.parse_args()
 
@@ -58,10 +63,11 @@ def main() -> int:
         return 2
     out = args.output or args.corpus / f"views-c{args.crop_scale:g}-s{args.input_size}-k{args.views}.npz"
     try:
-        scorers = {name: reference_scorer(name, args.shared / "models") for name in TEACHERS}
-        rows = capped(read_rows(args.corpus / "manifest.csv"), args.cap)
-        faces = enumerate(tqdm(rows, desc="views", unit="face"))
-        made = [_views_of(i, row, scorers, args) for i, row in faces]
+        rows = capped(read_rows(args.manifest or args.corpus / "manifest.csv"), args.cap)
+        reference_scorer(TEACHERS[0], args.shared / "models")  # a missing model fails before the pool
+        with Pool(args.workers, initializer=_load_teachers, initargs=(args.shared,)) as pool:
+            jobs = pool.imap(partial(_views_of, args=args), enumerate(rows), chunksize=8)
+            made = list(tqdm(jobs, total=len(rows), desc="views", unit="face"))
     except LivenessError as exc:
         log.error("%s", exc)
         return 2
@@ -77,8 +83,17 @@ def main() -> int:
     return 0
 
 
-def _views_of(index: int, row: dict[str, str], scorers: dict, args) -> tuple | None:
+_SCORERS: dict = {}  # each worker process's teachers, loaded once
+
+
+def _load_teachers(shared: Path) -> None:
+    _SCORERS.update({name: reference_scorer(name, shared / "models", threads=1) for name in TEACHERS})
+
+
+def _views_of(job: tuple[int, dict[str, str]], args: argparse.Namespace) -> tuple | None:
     """The student's crops of a face's views and each teacher's score of them."""
+    index, row = job
+    scorers = _SCORERS
     try:
         frame = read_image(row["path"])
     except InputError as exc:

@@ -58,8 +58,7 @@ def random_view(frame: np.ndarray, box: Box, rng: np.random.Generator) -> tuple[
     if rng.random() < 0.3:
         frame = _lose_resolution(frame, rng.uniform(0.35, 0.8))
     if rng.random() < 0.3:
-        noise = rng.normal(0.0, rng.uniform(2.0, 8.0), frame.shape)
-        frame = np.clip(frame + noise, 0, 255).astype(np.uint8)
+        frame = _add_noise(frame, rng.uniform(2.0, 8.0), rng)
     if rng.random() < 0.5:
         frame = _recompress(frame, int(rng.integers(30, 96)))
     return frame, box
@@ -81,16 +80,19 @@ def _jitter_geometry(frame: np.ndarray, box: Box, rng: np.random.Generator) -> t
 
 
 def _jitter_colour(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Contrast, brightness, gamma, white balance and saturation, each drawn independently."""
+    """White balance, contrast, brightness and gamma as one lookup table per channel, then
+    saturation; each drawn independently (lookup tables keep a 640x480 view near a millisecond)."""
     if rng.random() < 0.2:
         return frame
-    image = frame.astype(np.float32) / 255.0
-    image = image * rng.uniform(0.9, 1.1, 3).astype(np.float32)  # white balance, per BGR channel
-    grey = image.mean(axis=2, keepdims=True)
-    image = grey + (image - grey) * rng.uniform(0.6, 1.3)  # saturation
-    image = (image - 0.5) * rng.uniform(0.7, 1.3) + 0.5 + rng.uniform(-0.12, 0.12)
-    image = np.clip(image, 0.0, 1.0) ** rng.uniform(0.7, 1.4)
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    levels = np.arange(256, dtype=np.float32)[:, None] / 255.0
+    curve = levels * rng.uniform(0.9, 1.1, 3)  # white balance, per BGR channel
+    curve = (curve - 0.5) * rng.uniform(0.7, 1.3) + 0.5 + rng.uniform(-0.12, 0.12)
+    curve = np.clip(curve, 0.0, 1.0) ** rng.uniform(0.7, 1.4)
+    table = np.clip(curve * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out = np.dstack([cv2.LUT(frame[..., c], table[:, c]) for c in range(3)])
+    grey = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    saturation = rng.uniform(0.6, 1.3)
+    return cv2.addWeighted(out, saturation, grey, 1.0 - saturation, 0.0)
 
 
 def _lose_resolution(frame: np.ndarray, factor: float) -> np.ndarray:
@@ -98,6 +100,15 @@ def _lose_resolution(frame: np.ndarray, factor: float) -> np.ndarray:
     height, width = frame.shape[:2]
     small = cv2.resize(frame, (max(1, int(width * factor)), max(1, int(height * factor))), cv2.INTER_AREA)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _add_noise(frame: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Sensor noise: Gaussian, drawn at a quarter of the resolution and enlarged (cheaper, and
+    grainier, as a small sensor's noise looks after demosaicing)."""
+    height, width = frame.shape[:2]
+    small = rng.normal(0.0, sigma, ((height + 1) // 2, (width + 1) // 2, 3)).astype(np.float32)
+    noise = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+    return np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
 def _recompress(frame: np.ndarray, quality: int) -> np.ndarray:

@@ -54,12 +54,12 @@ class MiniFASNetScorer:
     name = "minifasnet"
     threshold = 0.5
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, threads: int = 2) -> None:
         folder = Path(folder)
         missing = [name for name, _ in self.MODELS if not (folder / name).is_file()]
         if missing:
             raise ModelLoadError(f"{folder} lacks {missing}")
-        self.sessions = [(_onnx_session(folder / name), scale) for name, scale in self.MODELS]
+        self.sessions = [(_onnx_session(folder / name, threads), scale) for name, scale in self.MODELS]
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
@@ -95,8 +95,8 @@ class CelebAMiniFASNetScorer:
     name = "celeba_minifasnet"
     threshold = 0.5
 
-    def __init__(self, folder: str | Path) -> None:
-        self.session = _onnx_session(Path(folder) / self.FILE)
+    def __init__(self, folder: str | Path, threads: int = 2) -> None:
+        self.session = _onnx_session(Path(folder) / self.FILE, threads)
 
     def score(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
@@ -121,7 +121,7 @@ def celeba_crop(image: np.ndarray, box: tuple[int, int, int, int], size: int = 1
     return (rgb.transpose(2, 0, 1) / 255.0).astype(np.float32)
 
 
-def _onnx_session(path: Path):  # -> onnxruntime.InferenceSession
+def _onnx_session(path: Path, threads: int = 2):  # -> onnxruntime.InferenceSession
     try:
         import onnxruntime as ort
     except ImportError:
@@ -129,7 +129,7 @@ def _onnx_session(path: Path):  # -> onnxruntime.InferenceSession
     if not path.is_file():
         raise ModelLoadError(f"reference model not found: {path}")
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
+    options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -139,12 +139,13 @@ REFERENCES = {
 }
 
 
-def reference_scorer(name: str, models_dir: Path) -> Scorer:
-    """A reference scorer by name ('silentface', 'celeba') from the shared models folder."""
+def reference_scorer(name: str, models_dir: Path, threads: int = 2) -> Scorer:
+    """A reference scorer by name ('silentface', 'celeba') from the shared models folder
+    (`threads`: onnxruntime's, one per process when several processes score at once)."""
     if name not in REFERENCES:
         raise ModelLoadError(f"unknown reference {name!r}; known: {sorted(REFERENCES)}")
     cls, folder = REFERENCES[name]
-    return cls(Path(models_dir) / folder)
+    return cls(Path(models_dir) / folder, threads)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
