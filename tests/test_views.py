@@ -20,7 +20,7 @@ def test_a_view_keeps_the_face_box_inside_the_frame_and_changes_the_pixels(face_
     for _ in range(40):
         view, (x, y, w, h) = random_view(face_frame, box, rng)
         assert view.shape == face_frame.shape and view.dtype == np.uint8
-        assert 0 <= x and 0 <= y and x + w <= width and y + h <= height and w >= 8 and h >= 8
+        assert x >= 0 and y >= 0 and x + w <= width and y + h <= height and w >= 8 and h >= 8
         assert 0.8 * 190 <= w <= 1.25 * 190
         changed += int(np.abs(view.astype(int) - face_frame).mean() > 1.0)
     assert changed >= 30
@@ -44,7 +44,7 @@ def test_a_bank_reads_back_and_names_a_face_it_lacks(tmp_path: Path):
     bank = load_views(path)
     assert bank.paths == paths and (bank.images == images).all() and bank.crop_scale == 1.5
     assert list(bank.rows_for([paths[2], paths[0]])) == [2, 0]
-    with pytest.raises(DatasetError, match="no face .*missing.png"):
+    with pytest.raises(DatasetError, match=r"no face .*missing\.png"):
         bank.rows_for([str(tmp_path / "missing.png")])
 
 
