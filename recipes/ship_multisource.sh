@@ -55,7 +55,8 @@ if [ "${VIEWS:-0}" = "1" ]; then
         --views "${NVIEWS:-8}"
     teacher_args=(--augment none --teacher-views "$BANK" --teacher-weight 1)
 fi
-liveness train --dataset "$WORK/train.csv" --arch fasnet-bn9 --input-size 64 --crop-scale 1.5 \ --batch-size 32 --lr 2e-3 --epochs "${EPOCHS:-30}" --patience 6 --seed "$SEED" \
+liveness train --dataset "$WORK/train.csv" --arch fasnet-bn9 --input-size 64 --crop-scale 1.5 \
+    --batch-size 32 --lr 2e-3 --epochs "${EPOCHS:-30}" --patience 6 --seed "$SEED" \
     "${teacher_args[@]}" --model "$WORK/model/$NAME.keras" --plot "$WORK/model/plot.png"
 # the card names every source, its commit and its terms (no local paths)
 python - "$WORK" "$SHARED" "$WORK/model/$NAME.card.json" <<'PY'
