@@ -71,6 +71,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--augment", default="strong", choices=("none", "basic", "strong"))
     p.add_argument("--teacher-weight", type=float, default=0.0, help="share of each target from the teachers")
     p.add_argument(
+        "--teacher",
+        default="teacher",
+        choices=("teacher", "celeba", "silentface"),
+        help="which cached score is the target: both references' mean (default) or one alone",
+    )
+    p.add_argument(
         "--teacher-views",
         type=Path,
         metavar="BANK",
@@ -84,7 +90,10 @@ def parse_args() -> argparse.Namespace:
         "--train-cap", type=int, help="override the mode's faces per class and source for training"
     )
     p.add_argument("--score-cap", type=int, help="override the mode's faces per class and source scored")
-    return p.parse_args()
+    args = p.parse_args()
+    if args.teacher != "teacher" and args.teacher_views:
+        p.error("--teacher picks a cached score; a teacher-views bank trains on both teachers' mean")
+    return args
 
 
 def folds_of(tables: list[dict[str, str]]) -> dict[str, list[str]]:
@@ -139,7 +148,7 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
     if cached_teacher:
         write_rows(
             folder / "teacher.csv",
-            [{"path": r["path"], "teacher": teachers[r["path"]]["teacher"]} for r in train_rows],
+            [{"path": r["path"], "teacher": teachers[r["path"]][args.teacher]} for r in train_rows],
         )
     config = TrainConfig(
         dataset=str(folder / "train.csv"),

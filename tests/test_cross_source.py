@@ -64,9 +64,12 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     out = tmp_path / "yardstick"
     run = run_cli(
         "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(out), "--mode", "quick",
-        "--epochs", "1", "--teacher-weight", "0.5", "--input-size", "32",
+        "--epochs", "1", "--teacher-weight", "0.5", "--input-size", "32", "--teacher", "celeba",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
+    celeba = {r["path"]: r["celeba"] for r in teachers}
+    targets = read_rows(out / "nuaa" / "teacher.csv")
+    assert targets and all(t["teacher"] == celeba[t["path"]] for t in targets)  # one reference alone
     results = json.loads((out / "results.json").read_text())
     assert set(results) == {"replay-attack", "nuaa"}
     assert "replay-attack-devel" not in {r["source_name"] for r in read_rows(out / "nuaa" / "train.csv")}
