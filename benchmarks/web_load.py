@@ -9,6 +9,9 @@ resident memory before and after (growth would mean a leak).
     python benchmarks/web_load.py --clients 32 --requests 2000
     python benchmarks/web_load.py --dense-uploads 40
 
+Each detector in `--detectors` (default: res10, the engine's default, then
+BlazeFace) gets its own server in the same run, so their figures compare.
+
 `--dense-uploads N` is the hostile case instead: N clients at once each post a
 small PNG that decodes to 4096x4096 16-bit RGBA (~130 MB decoded), against one
 worker with the default decode budget (`--max-decodes 2`) and, in the same run,
@@ -160,6 +163,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=500, help="requests sent before memory is measured")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--dense-uploads", type=int, metavar="N", help="the hostile dense-PNG burst instead")
+    parser.add_argument(
+        "--detectors",
+        nargs="+",
+        default=["res10", "blazeface"],
+        help="one server after another, each with this face detector (the first is the baseline)",
+    )
     args = parser.parse_args()
     if args.dense_uploads:
         return dense_main(args.dense_uploads, args.json)
@@ -168,13 +177,41 @@ def main() -> int:
         print(f"needs the shared Replay-Attack frames under {SHARED}", file=sys.stderr)
         return 2
     images = [f.read_bytes() for f in frames]
-    with running_server("--rate-limit", "0", "--workers", str(args.workers)) as base:
+    results = [throughput_run(images, args, detector) for detector in args.detectors]
+    print(
+        "| detector | clients | requests | workers | throughput (req/s) | p50 ms | p95 ms | p99 ms | "
+        "errors | server RSS before -> after (MB) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for result in results:
+        lat, rss = result["latency_ms"], result["server_rss_mb"]
+        cells = [
+            result["detector"],
+            args.clients,
+            args.requests,
+            args.workers,
+            f"{result['throughput_rps']:.1f}",
+            *(f"{lat[p]:.0f}" for p in ("p50", "p95", "p99")),
+            result["errors"],
+            f"{rss['before']:.0f} -> {rss['after']:.0f}",
+        ]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 1 if any(r["errors"] for r in results) else 0
+
+
+def throughput_run(images: list[bytes], args: argparse.Namespace, detector: str) -> dict:
+    """One server with `detector`: a warm-up at full concurrency, then the timed requests."""
+    server_args = ("--rate-limit", "0", "--workers", str(args.workers), "--detector-type", detector)
+    with running_server(*server_args) as base:
         # warm up at full concurrency first: thread pools and allocator arenas grow once, then stay
         asyncio.run(load(base, images, args.clients, args.warmup))
         before = process_tree_rss_mb(base.pid)
         latencies, errors, seconds = asyncio.run(load(base, images, args.clients, args.requests))
         after = process_tree_rss_mb(base.pid)
-    result = {
+    return {
+        "detector": detector,
         "clients": args.clients,
         "requests": args.requests,
         "workers": args.workers,
@@ -185,27 +222,6 @@ def main() -> int:
         },
         "server_rss_mb": {"before": before, "after": after},
     }
-    print(
-        "| clients | requests | workers | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | "
-        "server RSS before -> after (MB) |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    lat = result["latency_ms"]
-    cells = [
-        args.clients,
-        args.requests,
-        args.workers,
-        f"{result['throughput_rps']:.1f}",
-        f"{lat['p50']:.0f}",
-        f"{lat['p95']:.0f}",
-        f"{lat['p99']:.0f}",
-        len(errors),
-        f"{before:.0f} -> {after:.0f}",
-    ]
-    print("| " + " | ".join(str(c) for c in cells) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 1 if errors else 0
 
 
 if __name__ == "__main__":
