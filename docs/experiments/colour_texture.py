@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Does a colour-texture descriptor carry across sources better than the distilled network?
+
+The student network follows its teachers on the cameras it trained on and not
+on a new one (docs/across_sources.md). A fixed descriptor has nothing camera-
+specific to fit but a linear read-out: uniform LBP histograms of each channel
+of HSV and YCbCr (the colour-texture analysis of face anti-spoofing, where a
+replay's gamut and a print's texture show in the chroma channels), plus the
+radial power spectrum of the luma (screen moiré, print blur). A linear model
+reads it out, trained on the labels or on the teachers' cached mean score,
+with the yardstick's folds and test faces (the quick mode's 150 faces per class
+and source; training on every corpus face of the other sources).
+
+    python docs/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from tqdm import tqdm
+
+from liveness.data.corpus import capped
+from liveness.data.datasets import load_images, load_samples
+from liveness.data.manifest import read_rows, write_rows
+from liveness.evaluate.metrics import auc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of
+
+NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
+
+
+def uniform_lut() -> np.ndarray:
+    """Code -> bin: the 58 uniform 8-bit patterns (at most two 0/1 transitions) each their own bin,
+    every other pattern bin 58."""
+    lut = np.full(256, 58, dtype=np.int64)
+    uniform = [c for c in range(256) if bin(c ^ ((c >> 1) | ((c & 1) << 7))).count("1") <= 2]
+    lut[uniform] = np.arange(len(uniform))
+    return lut
+
+
+LUT = uniform_lut()
+
+
+def lbp_histogram(channel: np.ndarray, radius: int) -> np.ndarray:
+    """Normalised 59-bin uniform LBP(8, radius) histogram of one channel."""
+    c = channel.astype(np.int16)
+    h, w = c.shape
+    centre = c[radius : h - radius, radius : w - radius]
+    code = np.zeros(centre.shape, dtype=np.int64)
+    for bit, (dy, dx) in enumerate(NEIGHBOURS):
+        ys, xs = radius + dy * radius, radius + dx * radius
+        code |= (c[ys : ys + centre.shape[0], xs : xs + centre.shape[1]] >= centre).astype(np.int64) << bit
+    hist = np.bincount(LUT[code].ravel(), minlength=59).astype(np.float32)
+    return hist / hist.sum()
+
+
+def radial_spectrum(gray: np.ndarray, bins: int = 24) -> np.ndarray:
+    """Log power of the luma's 2-D spectrum, averaged over rings from low to high frequency."""
+    g = gray.astype(np.float32) - gray.mean()
+    power = np.abs(np.fft.fftshift(np.fft.fft2(g * np.outer(np.hanning(g.shape[0]), np.hanning(g.shape[1])))))
+    h, w = g.shape
+    yy, xx = np.mgrid[:h, :w]
+    r = np.hypot(yy - h / 2, xx - w / 2) / (min(h, w) / 2)
+    ring = np.minimum((r * bins).astype(int), bins)
+    sums = np.bincount(ring.ravel(), weights=np.log1p(power).ravel(), minlength=bins + 1)
+    counts = np.bincount(ring.ravel(), minlength=bins + 1)
+    return (sums / np.maximum(counts, 1))[:bins].astype(np.float32)
+
+
+def describe(rgb: np.ndarray) -> np.ndarray:
+    """Colour-texture descriptor of one RGB crop: LBP at radii 1 and 2 on HSV and YCbCr, the spectrum."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    channels = [
+        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)),
+        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)),
+    ]
+    parts = [lbp_histogram(ch, r) for ch in channels for r in (1, 2)]
+    parts.append(radial_spectrum(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)))
+    return np.concatenate(parts)
+
+
+def features(rows: list[dict[str, str]], size: int, crop_scale: float, cache: Path) -> dict[str, np.ndarray]:
+    """Descriptor of every manifest row's face, computed once and cached beside the outputs."""
+    if cache.exists():
+        with np.load(cache) as z:
+            return dict(zip(z["paths"].tolist(), z["x"], strict=True))
+    manifest = cache.with_suffix(".csv")
+    write_rows(manifest, rows)
+    samples = load_samples(manifest)
+    images, kept = load_images(samples, size, crop_scale)
+    x = np.stack([describe(im) for im in tqdm(images, desc="describing", unit="face")])
+    paths = np.array([rows[i]["path"] for i in kept])
+    np.savez(cache, paths=paths, x=x)
+    return dict(zip(paths.tolist(), x, strict=True))
+
+
+def camera_aucs(rows: list[dict[str, str]], scores: np.ndarray) -> list[float]:
+    """AUC on each left-out source with enough faces of both classes (what one user's camera meets)."""
+    found = []
+    for source in sorted({r["source_name"] for r in rows}):
+        idx = np.array([r["source_name"] == source for r in rows])
+        real = np.array([r["label"] == "real" for r in rows])[idx]
+        if idx.sum() >= MIN_CAMERA_FACES and len(set(real)) == 2:
+            found.append(auc(real, scores[idx]))
+    return found
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--size", type=int, default=64, help="crop side in pixels")
+    p.add_argument(
+        "--crop-scale",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="crop side / face box side; several concatenate",
+    )
+    p.add_argument(
+        "--with-run",
+        type=Path,
+        help="a cross_source.py run on the same corpus: also score its student and its mean with the blend",
+    )
+    p.add_argument("--c", type=float, default=0.1, help="inverse L2 strength of the logistic read-out")
+    p.add_argument("--score-cap", type=int, default=150, help="faces per class and source scored")
+    args = p.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(args.corpus / "manifest.csv")
+    per_scale = [
+        features(rows, args.size, c, args.out / f"features-s{args.size}-c{c}.npz") for c in args.crop_scale
+    ]
+    x_of = {
+        p: np.concatenate([f[p] for f in per_scale]) for p in per_scale[0] if all(p in f for f in per_scale)
+    }
+    if not (args.corpus / "teachers.csv").exists():
+        print("descriptors cached; score the teachers (recipes/score_teachers.py) to fit and judge")
+        return 0
+    teachers = {r["path"]: r for r in read_rows(args.corpus / "teachers.csv")}
+    rows = [r for r in rows if r["path"] in x_of and r["path"] in teachers]
+    results = {}
+    for name, left_out in folds_of(read_rows(args.corpus / "sources.csv")).items():
+        train_rows = [r for r in rows if r["source_name"] not in [*left_out, NEVER_TRAINS]]
+        test_rows = capped([r for r in rows if r["source_name"] in left_out], args.score_cap)
+        x_train = np.stack([x_of[r["path"]] for r in train_rows])
+        x_test = np.stack([x_of[r["path"]] for r in test_rows])
+        y = np.array([r["label"] == "real" for r in train_rows])
+        target = np.array([float(teachers[r["path"]]["teacher"]) for r in train_rows])
+        is_real = np.array([r["label"] == "real" for r in test_rows])
+        labels = make_pipeline(StandardScaler(), LogisticRegression(C=args.c, max_iter=3000)).fit(x_train, y)
+        distilled = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(x_train, target)
+        scores = {
+            "labels": labels.predict_proba(x_test)[:, 1],
+            "teacher": distilled.predict(x_test),
+            "blend": (labels.predict_proba(x_test)[:, 1] + distilled.predict(x_test)) / 2,
+            "references": np.array([float(teachers[r["path"]]["teacher"]) for r in test_rows]),
+        }
+        if args.with_run:
+            student = {r["path"]: float(r["student"]) for r in read_rows(args.with_run / name / "scores.csv")}
+            shared = np.array([r["path"] in student for r in test_rows])
+            test_rows = [r for r, keep in zip(test_rows, shared, strict=True) if keep]
+            is_real = is_real[shared]
+            scores = {k: v[shared] for k, v in scores.items()}
+            scores["student"] = np.array([student[r["path"]] for r in test_rows])
+            scores["student+blend"] = (scores["student"] + scores["blend"]) / 2
+        results[name] = {
+            k: {
+                "auc": auc(is_real, s),
+                "median_camera": float(np.median(camera_aucs(test_rows, s) or [np.nan])),
+            }
+            for k, s in scores.items()
+        }
+        print(name, {k: round(v["auc"], 3) for k, v in results[name].items()}, flush=True)
+    for k in scores:
+        aucs = [f[k]["auc"] for f in results.values()]
+        print(f"{k}: mean {np.mean(aucs):.3f} worst {np.min(aucs):.3f}")
+    tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-C{args.c}"
+    report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
+    (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
