@@ -7,11 +7,16 @@ specific to fit but a linear read-out: uniform LBP histograms of each channel
 of HSV and YCbCr (the colour-texture analysis of face anti-spoofing, where a
 replay's gamut and a print's texture show in the chroma channels), plus the
 radial power spectrum of the luma (screen moiré, print blur). A linear model
-reads it out, trained on the labels or on the teachers' cached mean score,
-with the yardstick's folds and test faces (the quick mode's 150 faces per class
-and source; training on every corpus face of the other sources).
+reads it out: a logistic regression on the labels, a ridge regression on the
+teachers' cached mean score, and their mean (the blend), with the yardstick's
+folds (training on every corpus face of the other sources) and its test faces
+(the quick mode's 150 faces per class and source, or all with --score-cap 0).
+The references and the shipped model are scored on the same faces from the
+cache. --ra-devel adds the shipping rule's in-dataset check: every Replay-Attack
+devel frame, by video, at a threshold fixed on held-out groups.
 
-    python docs/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture
+    python docs/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture \
+        --size 128 --crop-scale 1.5 --grid 2 --c 0.01 --alpha 100 --score-cap 0 --ra-devel
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ from tqdm import tqdm
 from liveness.data.corpus import capped
 from liveness.data.datasets import load_images, load_samples
 from liveness.data.manifest import read_rows, write_rows
-from liveness.evaluate.metrics import auc
+from liveness.data.sources import read_image
+from liveness.detect import create_detector
+from liveness.evaluate.metrics import auc, eer
+from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of
@@ -77,19 +85,28 @@ def radial_spectrum(gray: np.ndarray, bins: int = 24) -> np.ndarray:
     return (sums / np.maximum(counts, 1))[:bins].astype(np.float32)
 
 
-def describe(rgb: np.ndarray) -> np.ndarray:
-    """Colour-texture descriptor of one RGB crop: LBP at radii 1 and 2 on HSV and YCbCr, the spectrum."""
+def describe(rgb: np.ndarray, grid: int = 1) -> np.ndarray:
+    """Colour-texture descriptor of one RGB crop: LBP at radii 1 and 2 on HSV and YCbCr, the spectrum.
+
+    With `grid` > 1 each channel's radius-1 histogram is also taken over grid x grid cells, so
+    where a texture sits (a screen edge, the face centre) is kept too."""
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     channels = [
         *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)),
         *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)),
     ]
     parts = [lbp_histogram(ch, r) for ch in channels for r in (1, 2)]
+    if grid > 1:
+        side = rgb.shape[0] // grid
+        cells = [(i * side, j * side) for i in range(grid) for j in range(grid)]
+        parts += [lbp_histogram(ch[y : y + side, x : x + side], 1) for ch in channels for y, x in cells]
     parts.append(radial_spectrum(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)))
     return np.concatenate(parts)
 
 
-def features(rows: list[dict[str, str]], size: int, crop_scale: float, cache: Path) -> dict[str, np.ndarray]:
+def features(
+    rows: list[dict[str, str]], size: int, crop_scale: float, cache: Path, grid: int = 1
+) -> dict[str, np.ndarray]:
     """Descriptor of every manifest row's face, computed once and cached beside the outputs."""
     if cache.exists():
         with np.load(cache) as z:
@@ -98,7 +115,7 @@ def features(rows: list[dict[str, str]], size: int, crop_scale: float, cache: Pa
     write_rows(manifest, rows)
     samples = load_samples(manifest)
     images, kept = load_images(samples, size, crop_scale)
-    x = np.stack([describe(im) for im in tqdm(images, desc="describing", unit="face")])
+    x = np.stack([describe(im, grid) for im in tqdm(images, desc="describing", unit="face")])
     paths = np.array([rows[i]["path"] for i in kept])
     np.savez(cache, paths=paths, x=x)
     return dict(zip(paths.tolist(), x, strict=True))
@@ -113,6 +130,68 @@ def camera_aucs(rows: list[dict[str, str]], scores: np.ndarray) -> list[float]:
         if idx.sum() >= MIN_CAMERA_FACES and len(set(real)) == 2:
             found.append(auc(real, scores[idx]))
     return found
+
+
+def fitted(x: np.ndarray, is_real: np.ndarray, target: np.ndarray, c: float, alpha: float):
+    """The two linear read-outs of the descriptor: the labels (logistic) and the teachers (ridge);
+    the blend scores their mean."""
+    labels = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000)).fit(x, is_real)
+    distilled = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(x, target)
+    return labels, distilled
+
+
+def replay_attack_devel(args, rows, x_of, teachers) -> dict:
+    """The shipping rule's in-dataset check: fit on every source but Replay-Attack devel (three
+    quarters of the groups), threshold at the EER of the other quarter, and score all 3,600 devel
+    frames (10 a video, res10's largest face) by video, as a user's camera meets them."""
+    rng = np.random.default_rng(42)
+    train_rows = [r for r in rows if r["source_name"] != NEVER_TRAINS]
+    groups = sorted({r["subject"] for r in train_rows})
+    held = set(rng.choice(groups, len(groups) // 4, replace=False).tolist())
+    fit_rows = [r for r in train_rows if r["subject"] not in held]
+    val_rows = [r for r in train_rows if r["subject"] in held]
+
+    def arrays(part):
+        x = np.stack([x_of[r["path"]] for r in part])
+        return (
+            x,
+            np.array([r["label"] == "real" for r in part]),
+            np.array([float(teachers[r["path"]]["teacher"]) for r in part]),
+        )
+
+    x, y, t = arrays(fit_rows)
+    labels, distilled = fitted(x, y, t, args.c, args.alpha)
+    blend = lambda a: (labels.predict_proba(a)[:, 1] + distilled.predict(a)) / 2  # noqa: E731
+    xv, yv, _ = arrays(val_rows)
+    threshold = eer(yv, blend(xv))[1]
+    index = args.shared / "data" / "replay-attack" / "index.csv"
+    detector = create_detector("res10")
+    by_video: dict[str, list[float]] = {}
+    is_real: dict[str, bool] = {}
+    for row in tqdm(
+        [r for r in read_rows(index) if r["split"] == "devel"], desc="devel frames", unit="frame"
+    ):
+        frame = read_image(index.parent / row["path"])
+        faces = detector.detect(frame)
+        if not faces:
+            continue
+        face = max(faces, key=lambda f: f.w * f.h)
+        crop = to_model_input([context_crop(frame, face.box, args.crop_scale[0])], args.size)[0]
+        d = describe(crop.astype(np.uint8), args.grid)
+        by_video.setdefault(row["video_id"], []).append(float(blend(d[None])[0]))
+        is_real[row["video_id"]] = row["label"] == "real"
+    score = np.array([np.mean(v) for v in by_video.values()])
+    real = np.array([is_real[k] for k in by_video])
+    apcer, bpcer = float((score[~real] >= threshold).mean()), float((score[real] < threshold).mean())
+    return {
+        "videos": len(score),
+        "video_auc": auc(real, score),
+        "threshold": float(threshold),
+        "apcer": apcer,
+        "bpcer": bpcer,
+        "acer": (apcer + bpcer) / 2,
+        "video_eer": eer(real, score)[0],
+    }
 
 
 def main() -> int:
@@ -132,13 +211,22 @@ def main() -> int:
         type=Path,
         help="a cross_source.py run on the same corpus: also score its student and its mean with the blend",
     )
+    p.add_argument("--grid", type=int, default=1, help="also LBP over grid x grid cells")
+    p.add_argument(
+        "--alpha", type=float, default=10.0, help="L2 strength of the ridge read-out of the teachers"
+    )
+    p.add_argument("--ra-devel", action="store_true", help="also the in-dataset check on Replay-Attack devel")
+    p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared")
     p.add_argument("--c", type=float, default=0.1, help="inverse L2 strength of the logistic read-out")
-    p.add_argument("--score-cap", type=int, default=150, help="faces per class and source scored")
+    p.add_argument(
+        "--score-cap", type=int, default=150, help="faces per class and source scored (0: all, the full mode)"
+    )
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = read_rows(args.corpus / "manifest.csv")
     per_scale = [
-        features(rows, args.size, c, args.out / f"features-s{args.size}-c{c}.npz") for c in args.crop_scale
+        features(rows, args.size, c, args.out / f"features-s{args.size}-c{c}-g{args.grid}.npz", args.grid)
+        for c in args.crop_scale
     ]
     x_of = {
         p: np.concatenate([f[p] for f in per_scale]) for p in per_scale[0] if all(p in f for f in per_scale)
@@ -151,20 +239,23 @@ def main() -> int:
     results = {}
     for name, left_out in folds_of(read_rows(args.corpus / "sources.csv")).items():
         train_rows = [r for r in rows if r["source_name"] not in [*left_out, NEVER_TRAINS]]
-        test_rows = capped([r for r in rows if r["source_name"] in left_out], args.score_cap)
+        test_rows = capped([r for r in rows if r["source_name"] in left_out], args.score_cap or None)
         x_train = np.stack([x_of[r["path"]] for r in train_rows])
         x_test = np.stack([x_of[r["path"]] for r in test_rows])
         y = np.array([r["label"] == "real" for r in train_rows])
         target = np.array([float(teachers[r["path"]]["teacher"]) for r in train_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
-        labels = make_pipeline(StandardScaler(), LogisticRegression(C=args.c, max_iter=3000)).fit(x_train, y)
-        distilled = make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(x_train, target)
+        labels, distilled = fitted(x_train, y, target, args.c, args.alpha)
         scores = {
             "labels": labels.predict_proba(x_test)[:, 1],
-            "teacher": distilled.predict(x_test),
+            "distilled": distilled.predict(x_test),
             "blend": (labels.predict_proba(x_test)[:, 1] + distilled.predict(x_test)) / 2,
-            "references": np.array([float(teachers[r["path"]]["teacher"]) for r in test_rows]),
+            **{
+                ref: np.array([float(teachers[r["path"]][ref]) for r in test_rows])
+                for ref in ("teacher", "celeba", "silentface", "shipped")
+            },
         }
+        scores["shipped+blend"] = (scores["shipped"] + scores["blend"]) / 2
         if args.with_run:
             student = {r["path"]: float(r["student"]) for r in read_rows(args.with_run / name / "scores.csv")}
             shared = np.array([r["path"] in student for r in test_rows])
@@ -184,7 +275,10 @@ def main() -> int:
     for k in scores:
         aucs = [f[k]["auc"] for f in results.values()]
         print(f"{k}: mean {np.mean(aucs):.3f} worst {np.min(aucs):.3f}")
-    tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-C{args.c}"
+    if args.ra_devel:
+        results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
+        print(results["replay-attack-devel (in-dataset)"])
+    tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-g{args.grid}-C{args.c}-a{args.alpha}"
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
