@@ -170,7 +170,7 @@ def is_plain_name(name: str) -> bool:
 
 
 CARD_SUFFIX = ".card.json"
-MODEL_SUFFIXES = (CARD_SUFFIX, ".keras", ".tflite", ".onnx")
+MODEL_SUFFIXES = (CARD_SUFFIX, ".keras", ".tflite", ".onnx", ".npz")
 
 
 def model_stem(path: Path) -> Path:

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from liveness import __version__
+from liveness import __version__, texture
 from liveness.cards import (
     ModelCard,
     card_path_for,
     check_label_file_name,
+    model_stem,
     real_class_of,
     sha256_of,
     write_label_names,
@@ -93,9 +94,29 @@ class TrainConfig:
             raise ConfigError("give --teacher-views or --teacher-scores, not both: views carry scores")
         if self.le:
             check_label_file_name(Path(self.le))
-        if not self.model.endswith(".keras"):
+        if self.architecture == texture.ARCHITECTURE:
+            self._check_texture()
+        elif not self.model.endswith(".keras"):
             log.warning("Keras 3 saves models as '.keras'; writing %s.keras", self.model)
             self.model += ".keras"
+
+    def _check_texture(self) -> None:
+        """A colour-texture model is fitted in one pass: refuse what only epochs of a network use."""
+        unused = {
+            "--teacher-views": bool(self.teacher_views),
+            "--synthetic-attacks": self.synthetic_attacks > 0,
+            "--clean-share": self.clean_share > 0,
+            "--retarget": self.retarget > 0,
+            "--balance-datasets": self.balance_datasets,
+            "--distribute": self.distribute != "none",
+        }
+        named = [name for name, given in unused.items() if given]
+        if named:
+            raise ConfigError(
+                f"{', '.join(named)} do not apply to a colour-texture model (fitted, not trained)"
+            )
+        if not self.model.endswith(texture.SUFFIX):
+            self.model = str(model_stem(Path(self.model))) + texture.SUFFIX
 
 
 @dataclass
@@ -107,6 +128,8 @@ class TrainResult:
 
 def train(config: TrainConfig) -> TrainResult:
     """Load the dataset, train, pick the threshold on validation, save everything."""
+    if config.architecture == texture.ARCHITECTURE:
+        return train_texture(config)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -162,7 +185,9 @@ def train(config: TrainConfig) -> TrainResult:
     model_path = Path(config.model)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(model_path)
-    card = _card(config, class_names, real_class, crop_scale, samples, split, validation, model_path)
+    card = _card(
+        config, class_names, real_class, crop_scale, samples, split, validation, model_path, _versions()
+    )
     if live_only:
         card = replace(
             card, threshold_source=card.threshold_source + ", its attacks simulated from its live faces"
@@ -174,6 +199,51 @@ def train(config: TrainConfig) -> TrainResult:
     if config.plot:
         save_training_plot(history, Path(config.plot))
     return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), history)
+
+
+def train_texture(config: TrainConfig) -> TrainResult:
+    """A colour-texture model (`liveness.texture`): the descriptor of every crop, its linear
+    read-outs fitted on the training split in seconds (on a teacher's scores too, when given), the
+    threshold at the validation split's EER. Neither TensorFlow nor epochs."""
+    datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
+    samples = load_many(datasets)
+    class_names = sorted({s.label for s in samples})
+    if len(class_names) != 2:
+        raise ConfigError(
+            f"a colour-texture model needs live and attack crops; the dataset has {class_names}"
+        )
+    real_class = real_class_of(class_names)
+    split = split_samples(samples, config.val_fraction, config.seed)
+    log.info("validation split: %s (%d train, %d validation)", split.how, len(split.train), len(split.val))
+    crop_scale = config.crop_scale or _crop_scale_of(samples)
+    images, kept = load_images(samples, config.input_size, crop_scale)
+    features = texture.describe_batch(images, progress=True)
+    position = {sample_index: row for row, sample_index in enumerate(kept)}
+    is_real = np.array([samples[i].label == real_class for i in kept])
+    train_rows = [position[i] for i in split.train if i in position]
+    val_rows = [position[i] for i in split.val if i in position]
+    teacher = _teacher_scores(config, samples, kept)
+    model = texture.fit(
+        features[train_rows],
+        is_real[train_rows],
+        None if teacher is None else teacher[train_rows],
+        class_names.index(real_class),
+    )
+    validation = _validation_metrics(is_real[val_rows], model.real_probability(features[val_rows]))
+    stem = model_stem(Path(config.model))
+    model_path = stem.with_name(stem.name + texture.SUFFIX)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    versions = {"liveness": __version__, "python": platform.python_version()}
+    card = _card(
+        config, class_names, real_class, crop_scale, samples, split, validation, model_path, versions
+    )
+    card.save(card_path_for(model_path))
+    if config.le:
+        write_label_names(Path(config.le), class_names)
+    if config.plot:
+        log.info("a colour-texture model has no training curves: no plot written")
+    return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), {})
 
 
 def _strategy(name: str) -> Any:
@@ -533,10 +603,8 @@ def _card(
     split: Any,
     validation: dict[str, Any],
     model_path: Path,
+    versions: dict[str, str],
 ) -> ModelCard:
-    import keras
-    import tensorflow as tf
-
     counts = {c: sum(s.label == c for s in samples) for c in class_names}
     return ModelCard(
         name=model_path.stem,
@@ -560,14 +628,21 @@ def _card(
         metrics={"validation_frame_level": validation},
         terms=config.data_terms,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        versions={
-            "liveness": __version__,
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-            "python": platform.python_version(),
-        },
+        versions=versions,
         files={model_path.name: sha256_of(model_path)},
     )
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "liveness": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def save_training_plot(history: dict[str, list[float]], path: Path) -> None:

@@ -26,13 +26,10 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
+from liveness import texture
 from liveness.data.corpus import capped
 from liveness.data.datasets import load_images, load_samples
 from liveness.data.manifest import read_rows, write_rows
@@ -43,65 +40,6 @@ from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of
-
-NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
-
-
-def uniform_lut() -> np.ndarray:
-    """Code -> bin: the 58 uniform 8-bit patterns (at most two 0/1 transitions) each their own bin,
-    every other pattern bin 58."""
-    lut = np.full(256, 58, dtype=np.int64)
-    uniform = [c for c in range(256) if bin(c ^ ((c >> 1) | ((c & 1) << 7))).count("1") <= 2]
-    lut[uniform] = np.arange(len(uniform))
-    return lut
-
-
-LUT = uniform_lut()
-
-
-def lbp_histogram(channel: np.ndarray, radius: int) -> np.ndarray:
-    """Normalised 59-bin uniform LBP(8, radius) histogram of one channel."""
-    c = channel.astype(np.int16)
-    h, w = c.shape
-    centre = c[radius : h - radius, radius : w - radius]
-    code = np.zeros(centre.shape, dtype=np.int64)
-    for bit, (dy, dx) in enumerate(NEIGHBOURS):
-        ys, xs = radius + dy * radius, radius + dx * radius
-        code |= (c[ys : ys + centre.shape[0], xs : xs + centre.shape[1]] >= centre).astype(np.int64) << bit
-    hist = np.bincount(LUT[code].ravel(), minlength=59).astype(np.float32)
-    return hist / hist.sum()
-
-
-def radial_spectrum(gray: np.ndarray, bins: int = 24) -> np.ndarray:
-    """Log power of the luma's 2-D spectrum, averaged over rings from low to high frequency."""
-    g = gray.astype(np.float32) - gray.mean()
-    power = np.abs(np.fft.fftshift(np.fft.fft2(g * np.outer(np.hanning(g.shape[0]), np.hanning(g.shape[1])))))
-    h, w = g.shape
-    yy, xx = np.mgrid[:h, :w]
-    r = np.hypot(yy - h / 2, xx - w / 2) / (min(h, w) / 2)
-    ring = np.minimum((r * bins).astype(int), bins)
-    sums = np.bincount(ring.ravel(), weights=np.log1p(power).ravel(), minlength=bins + 1)
-    counts = np.bincount(ring.ravel(), minlength=bins + 1)
-    return (sums / np.maximum(counts, 1))[:bins].astype(np.float32)
-
-
-def describe(rgb: np.ndarray, grid: int = 1) -> np.ndarray:
-    """Colour-texture descriptor of one RGB crop: LBP at radii 1 and 2 on HSV and YCbCr, the spectrum.
-
-    With `grid` > 1 each channel's radius-1 histogram is also taken over grid x grid cells, so
-    where a texture sits (a screen edge, the face centre) is kept too."""
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    channels = [
-        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)),
-        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)),
-    ]
-    parts = [lbp_histogram(ch, r) for ch in channels for r in (1, 2)]
-    if grid > 1:
-        side = rgb.shape[0] // grid
-        cells = [(i * side, j * side) for i in range(grid) for j in range(grid)]
-        parts += [lbp_histogram(ch[y : y + side, x : x + side], 1) for ch in channels for y, x in cells]
-    parts.append(radial_spectrum(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)))
-    return np.concatenate(parts)
 
 
 def features(
@@ -115,7 +53,7 @@ def features(
     write_rows(manifest, rows)
     samples = load_samples(manifest)
     images, kept = load_images(samples, size, crop_scale)
-    x = np.stack([describe(im, grid) for im in tqdm(images, desc="describing", unit="face")])
+    x = np.stack([texture.describe(im, grid) for im in tqdm(images, desc="describing", unit="face")])
     paths = np.array([rows[i]["path"] for i in kept])
     np.savez(cache, paths=paths, x=x)
     return dict(zip(paths.tolist(), x, strict=True))
@@ -130,14 +68,6 @@ def camera_aucs(rows: list[dict[str, str]], scores: np.ndarray) -> list[float]:
         if idx.sum() >= MIN_CAMERA_FACES and len(set(real)) == 2:
             found.append(auc(real, scores[idx]))
     return found
-
-
-def fitted(x: np.ndarray, is_real: np.ndarray, target: np.ndarray, c: float, alpha: float):
-    """The two linear read-outs of the descriptor: the labels (logistic) and the teachers (ridge);
-    the blend scores their mean."""
-    labels = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000)).fit(x, is_real)
-    distilled = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(x, target)
-    return labels, distilled
 
 
 def replay_attack_devel(args, rows, x_of, teachers) -> dict:
@@ -160,8 +90,7 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
         )
 
     x, y, t = arrays(fit_rows)
-    labels, distilled = fitted(x, y, t, args.c, args.alpha)
-    blend = lambda a: (labels.predict_proba(a)[:, 1] + distilled.predict(a)) / 2  # noqa: E731
+    blend = texture.fit(x, y, t, 1, args.c, args.alpha).real_probability
     xv, yv, _ = arrays(val_rows)
     threshold = eer(yv, blend(xv))[1]
     index = args.shared / "data" / "replay-attack" / "index.csv"
@@ -177,7 +106,7 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
             continue
         face = max(faces, key=lambda f: f.w * f.h)
         crop = to_model_input([context_crop(frame, face.box, args.crop_scale[0])], args.size)[0]
-        d = describe(crop.astype(np.uint8), args.grid)
+        d = texture.describe(crop.astype(np.uint8), args.grid)
         by_video.setdefault(row["video_id"], []).append(float(blend(d[None])[0]))
         is_real[row["video_id"]] = row["label"] == "real"
     score = np.array([np.mean(v) for v in by_video.values()])
@@ -245,11 +174,11 @@ def main() -> int:
         y = np.array([r["label"] == "real" for r in train_rows])
         target = np.array([float(teachers[r["path"]]["teacher"]) for r in train_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
-        labels, distilled = fitted(x_train, y, target, args.c, args.alpha)
+        model = texture.fit(x_train, y, target, 1, args.c, args.alpha)
         scores = {
-            "labels": labels.predict_proba(x_test)[:, 1],
-            "distilled": distilled.predict(x_test),
-            "blend": (labels.predict_proba(x_test)[:, 1] + distilled.predict(x_test)) / 2,
+            "labels": model.labels_probability(x_test),
+            "distilled": model.teacher_score(x_test),
+            "blend": model.real_probability(x_test),
             **{
                 ref: np.array([float(teachers[r["path"]][ref]) for r in test_rows])
                 for ref in ("teacher", "celeba", "silentface", "shipped")

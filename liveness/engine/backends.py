@@ -5,8 +5,9 @@ ONNX Runtime runs imported face-PAD models (`liveness import-onnx`), whose
 cards declare their own layout, input range and outputs: `CardConventions`
 turns the engine's batches (NHWC, 0-255) into what such a model expects and
 its logits into probabilities, per member, so an ensemble averages
-probabilities. The Keras backend exists for models not yet exported; it
-imports TensorFlow and calls the model through one compiled function, never
+probabilities. A colour-texture model (`liveness.texture`) runs on NumPy and
+OpenCV. The Keras backend exists for models not yet exported; it imports
+TensorFlow and calls the model through one compiled function, never
 `model.predict`.
 """
 
@@ -21,6 +22,8 @@ import numpy as np
 
 from liveness.cards import ModelCard
 from liveness.errors import ModelLoadError
+from liveness.texture import ARCHITECTURE as TEXTURE_ARCHITECTURE
+from liveness.texture import SUFFIX as TEXTURE_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +143,24 @@ class KerasBackend:
         return np.asarray(self._call(np.ascontiguousarray(batch, dtype=np.float32)))
 
 
+class TextureBackend:
+    """A colour-texture model (`liveness.texture`): a descriptor and linear read-outs in NumPy."""
+
+    name = "texture"
+
+    def __init__(self, path: Path, card: ModelCard) -> None:
+        from liveness.texture import TextureModel
+
+        self.model = TextureModel.load(path)
+        if len(card.class_names) != 2:
+            raise ModelLoadError(
+                f"{path}: a colour-texture model has two classes, its card lists {card.class_names}"
+            )
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.model.probabilities(batch)
+
+
 class MeanBackend:
     """Several models of one input shape answering as one: the mean of their probabilities.
 
@@ -175,6 +196,13 @@ def open_backend(stem: Path, card: ModelCard, runtime: str = "auto") -> Backend:
     """The fastest runtime available for the model files at `stem` (`.tflite`, `.onnx`, `.keras`)."""
     if runtime not in RUNTIMES:
         raise ModelLoadError(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
+    if card.architecture == TEXTURE_ARCHITECTURE:
+        path = stem.with_name(stem.name + TEXTURE_SUFFIX)
+        if not path.is_file():
+            raise ModelLoadError(
+                f"{path} not found: a colour-texture model's card needs its {TEXTURE_SUFFIX} file"
+            )
+        return TextureBackend(path, card)
     files = {suffix: stem.with_name(stem.name + suffix) for suffix in (".tflite", ".onnx", ".keras")}
     size = card.input_size
     expected = (3, size, size) if card.layout == "NCHW" else (size, size, 3)
