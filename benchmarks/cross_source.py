@@ -188,10 +188,10 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
             threshold = found[1] if found else 0.5
         systems[ref] = measure(is_real, scores_of[ref], threshold)
     per_source = per_source_aucs(left_out, [r["source_name"] for r in kept_rows], is_real, scores_of)
-    write_rows(
+    write_rows(  # every digit: rounded scores tie, and a run combined with itself would move its AUC
         folder / "scores.csv",
         [
-            {"path": r["path"], "label": r["label"], "source": r["source_name"], "student": f"{s:.6f}"}
+            {"path": r["path"], "label": r["label"], "source": r["source_name"], "student": repr(float(s))}
             for r, s in zip(kept_rows, student, strict=True)
         ],
     )
