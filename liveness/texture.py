@@ -22,13 +22,13 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from liveness.cards import model_stem
 from liveness.errors import ModelLoadError
 
 ARCHITECTURE = "colour-texture"
 SUFFIX = ".npz"
 GRID = 2  # the radius-1 histograms also per quarter of the crop: where a texture sits counts
 INPUT_SIZE = 128  # a recapture's texture is finer than a 64 px face shows (the yardstick: worst +0.04)
-CROP_SCALE = 1.5  # the face box has too little context (the yardstick: -0.08 at 1.0)
 LOGISTIC_C = 0.01  # inverse L2 strength: a flexible read-out fits the training cameras
 RIDGE_ALPHA = 100.0
 SPECTRUM_BINS = 24
@@ -130,18 +130,26 @@ class TextureModel:
 
     def real_probability(self, features: np.ndarray) -> np.ndarray:
         """The blend of both read-outs (the labels' alone without a teacher), per descriptor."""
-        labels = self.labels_probability(features)
-        return labels if self.teacher_coef is None else (labels + self.teacher_score(features)) / 2
+        z = self._standardised(features)
+        labels = self._labels(z)
+        return labels if self.teacher_coef is None else (labels + self._teacher(z)) / 2
 
     def labels_probability(self, features: np.ndarray) -> np.ndarray:
-        z = (features - self.mean) / self.scale
-        return (1.0 / (1.0 + np.exp(-(z @ self.labels_coef + self.labels_bias)))).astype(np.float32)
+        return self._labels(self._standardised(features))
 
     def teacher_score(self, features: np.ndarray) -> np.ndarray:
         """The ridge read-out's estimate of the teacher's real-probability, clipped to [0, 1]."""
         if self.teacher_coef is None:
             raise ValueError("this model was fitted without a teacher")
-        z = (features - self.mean) / self.scale
+        return self._teacher(self._standardised(features))
+
+    def _standardised(self, features: np.ndarray) -> np.ndarray:
+        return (features - self.mean) / self.scale
+
+    def _labels(self, z: np.ndarray) -> np.ndarray:
+        return (1.0 / (1.0 + np.exp(-(z @ self.labels_coef + self.labels_bias)))).astype(np.float32)
+
+    def _teacher(self, z: np.ndarray) -> np.ndarray:
         return np.clip(z @ self.teacher_coef + self.teacher_bias, 0.0, 1.0).astype(np.float32)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
@@ -196,6 +204,12 @@ class TextureModel:
                 f"{path}: its arrays do not fit a grid-{model.grid} descriptor of {n} values"
             )
         return model
+
+
+def model_file(path: Path) -> Path:
+    """Where a colour-texture model named `path` (any of its files, or a `.keras` name) is written."""
+    stem = model_stem(Path(path))
+    return stem.with_name(stem.name + SUFFIX)
 
 
 def descriptor_length(grid: int = GRID) -> int:

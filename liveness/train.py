@@ -25,7 +25,6 @@ from liveness.cards import (
     ModelCard,
     card_path_for,
     check_label_file_name,
-    model_stem,
     real_class_of,
     sha256_of,
     write_label_names,
@@ -115,8 +114,7 @@ class TrainConfig:
             raise ConfigError(
                 f"{', '.join(named)} do not apply to a colour-texture model (fitted, not trained)"
             )
-        if not self.model.endswith(texture.SUFFIX):
-            self.model = str(model_stem(Path(self.model))) + texture.SUFFIX
+        self.model = str(texture.model_file(Path(self.model)))
 
 
 @dataclass
@@ -230,8 +228,7 @@ def train_texture(config: TrainConfig) -> TrainResult:
         class_names.index(real_class),
     )
     validation = _validation_metrics(is_real[val_rows], model.real_probability(features[val_rows]))
-    stem = model_stem(Path(config.model))
-    model_path = stem.with_name(stem.name + texture.SUFFIX)
+    model_path = Path(config.model)  # the config named the .npz
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(model_path)
     versions = {"liveness": __version__, "python": platform.python_version()}

@@ -35,11 +35,11 @@ from liveness.data.datasets import load_images, load_samples
 from liveness.data.manifest import read_rows, write_rows
 from liveness.data.sources import read_image
 from liveness.detect import create_detector
-from liveness.evaluate.metrics import auc, eer
+from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of
+from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of, per_source_aucs
 
 
 def features(
@@ -57,17 +57,6 @@ def features(
     paths = np.array([rows[i]["path"] for i in kept])
     np.savez(cache, paths=paths, x=x)
     return dict(zip(paths.tolist(), x, strict=True))
-
-
-def camera_aucs(rows: list[dict[str, str]], scores: np.ndarray) -> list[float]:
-    """AUC on each left-out source with enough faces of both classes (what one user's camera meets)."""
-    found = []
-    for source in sorted({r["source_name"] for r in rows}):
-        idx = np.array([r["source_name"] == source for r in rows])
-        real = np.array([r["label"] == "real" for r in rows])[idx]
-        if idx.sum() >= MIN_CAMERA_FACES and len(set(real)) == 2:
-            found.append(auc(real, scores[idx]))
-    return found
 
 
 def replay_attack_devel(args, rows, x_of, teachers) -> dict:
@@ -111,14 +100,14 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
         is_real[row["video_id"]] = row["label"] == "real"
     score = np.array([np.mean(v) for v in by_video.values()])
     real = np.array([is_real[k] for k in by_video])
-    apcer, bpcer = float((score[~real] >= threshold).mean()), float((score[real] < threshold).mean())
+    attacks_accepted, lives_refused = apcer(score[~real], threshold), bpcer(score[real], threshold)
     return {
         "videos": len(score),
         "video_auc": auc(real, score),
         "threshold": float(threshold),
-        "apcer": apcer,
-        "bpcer": bpcer,
-        "acer": (apcer + bpcer) / 2,
+        "apcer": attacks_accepted,
+        "bpcer": lives_refused,
+        "acer": (attacks_accepted + lives_refused) / 2,
         "video_eer": eer(real, score)[0],
     }
 
@@ -193,10 +182,13 @@ def main() -> int:
             scores = {k: v[shared] for k, v in scores.items()}
             scores["student"] = np.array([student[r["path"]] for r in test_rows])
             scores["student+blend"] = (scores["student"] + scores["blend"]) / 2
+        sources = [r["source_name"] for r in test_rows]
+        per_source = per_source_aucs(left_out, sources, is_real, scores)
+        cameras = [found for found in per_source.values() if found["n"] >= MIN_CAMERA_FACES]
         results[name] = {
             k: {
                 "auc": auc(is_real, s),
-                "median_camera": float(np.median(camera_aucs(test_rows, s) or [np.nan])),
+                "median_camera": float(np.median([c[f"{k}_auc"] for c in cameras] or [np.nan])),
             }
             for k, s in scores.items()
         }

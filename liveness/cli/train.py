@@ -141,14 +141,14 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from liveness import texture
-    from liveness.cards import card_path_for, model_stem
+    from liveness.cards import card_path_for
     from liveness.outputs import check_output_files
     from liveness.train import TrainConfig, train
 
     model = Path(args.model)
     outputs = [model, model.with_suffix(".tflite"), card_path_for(model), args.le, args.plot]
     if args.arch == texture.ARCHITECTURE:
-        model = model_stem(model).with_name(model_stem(model).name + texture.SUFFIX)
+        model = texture.model_file(model)
         outputs = [model, card_path_for(model), args.le]
     check_output_files(outputs, args.overwrite)  # before any training, not after it
 

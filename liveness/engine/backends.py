@@ -24,6 +24,7 @@ from liveness.cards import ModelCard
 from liveness.errors import ModelLoadError
 from liveness.texture import ARCHITECTURE as TEXTURE_ARCHITECTURE
 from liveness.texture import SUFFIX as TEXTURE_SUFFIX
+from liveness.texture import TextureModel
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +150,6 @@ class TextureBackend:
     name = "texture"
 
     def __init__(self, path: Path, card: ModelCard) -> None:
-        from liveness.texture import TextureModel
-
         self.model = TextureModel.load(path)
         if len(card.class_names) != 2:
             raise ModelLoadError(
