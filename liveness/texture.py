@@ -45,27 +45,30 @@ def _uniform_lut() -> np.ndarray:
 
 
 _LUT = _uniform_lut()
+_FOLD = np.zeros((256, _BINS), dtype=np.float32)  # counts of the 256 patterns -> counts of the bins
+_FOLD[np.arange(256), _LUT] = 1.0
 
 
-def _lbp_bins(channels: np.ndarray, radius: int) -> np.ndarray:
-    """The LBP(8, radius) bin of every inner pixel of every channel, shape (C, H-2r, W-2r)."""
-    _, h, w = channels.shape
-    centre = channels[:, radius : h - radius, radius : w - radius]
-    code = np.zeros(centre.shape, dtype=np.uint8)
+def _lbp_codes(image: np.ndarray, radius: int) -> np.ndarray:
+    """The 8-bit LBP(8, radius) pattern of every inner pixel of every channel of an (H, W, C)
+    uint8 image, shape (H-2r, W-2r, C). Rows are compared as flat runs of W*C values (a
+    neighbour r pixels to the right is r*C values on), so OpenCV does every comparison."""
+    h, w, c = image.shape
+    flat = image.reshape(h, w * c)
+    inner_h, inner_w = h - 2 * radius, (w - 2 * radius) * c
+    centre = flat[radius : radius + inner_h, radius * c : radius * c + inner_w]
+    code = np.zeros((inner_h, inner_w), dtype=np.uint8)
     for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        y, x = radius + dy * radius, radius + dx * radius
-        code |= (channels[:, y : y + h - 2 * radius, x : x + w - 2 * radius] >= centre).astype(
-            np.uint8
-        ) << bit
-    return _LUT[code]
+        y, x = radius + dy * radius, (radius + dx * radius) * c
+        code |= cv2.compare(flat[y : y + inner_h, x : x + inner_w], centre, cv2.CMP_GE) & (1 << bit)
+    return code.reshape(inner_h, w - 2 * radius, c)
 
 
-def _histograms(bins: np.ndarray) -> np.ndarray:
-    """One normalised 59-bin histogram per channel of a (C, H, W) bin map, concatenated."""
-    c = bins.shape[0]
-    offset = (np.arange(c) * _BINS)[:, None, None]
-    counts = np.bincount((bins + offset).ravel(), minlength=c * _BINS).astype(np.float32)
-    return counts / (bins[0].size or 1)
+def _histograms(codes: np.ndarray) -> np.ndarray:
+    """One normalised 59-bin uniform-pattern histogram per channel of (H, W, C) codes, concatenated."""
+    h, w, c = codes.shape
+    counts = np.stack([cv2.calcHist([codes], [i], None, [256], [0, 256])[:, 0] for i in range(c)])
+    return (counts @ _FOLD).ravel() / (h * w or 1)
 
 
 @lru_cache(maxsize=8)
@@ -74,15 +77,18 @@ def _rings(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     window = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
     yy, xx = np.mgrid[:h, :w]
     radius = np.hypot(yy - h / 2, xx - w / 2) / (min(h, w) / 2)
-    ring = np.minimum((radius * SPECTRUM_BINS).astype(np.intp), SPECTRUM_BINS).ravel()
+    ring = np.minimum((radius * SPECTRUM_BINS).astype(np.intp), SPECTRUM_BINS)
+    ring = np.fft.ifftshift(ring).ravel()  # in the DFT's own order: the spectrum is never shifted
     return window, ring, np.maximum(np.bincount(ring, minlength=SPECTRUM_BINS + 1), 1)
 
 
 def _spectrum(gray: np.ndarray) -> np.ndarray:
     """Log power of the luma's 2-D spectrum, averaged over rings from low to high frequency."""
     window, ring, counts = _rings(*gray.shape)
-    g = gray.astype(np.float32) - gray.mean()
-    power = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(g * window))))
+    g = gray.astype(np.float32)
+    g = (g - g.mean()) * window
+    parts = cv2.dft(g, flags=cv2.DFT_COMPLEX_OUTPUT)
+    power = np.log1p(cv2.magnitude(parts[:, :, 0], parts[:, :, 1]))
     sums = np.bincount(ring, weights=power.ravel(), minlength=SPECTRUM_BINS + 1)
     return (sums / counts)[:SPECTRUM_BINS].astype(np.float32)
 
@@ -90,20 +96,18 @@ def _spectrum(gray: np.ndarray) -> np.ndarray:
 def describe(rgb: np.ndarray, grid: int = GRID) -> np.ndarray:
     """The descriptor of one RGB uint8 crop: uniform LBP(8,1) and LBP(8,2) histograms of the six
     HSV and YCbCr channels, the LBP(8,1) histograms of each grid cell, the luma's ring spectrum."""
-    bgr = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2BGR)
-    hsv, ycc = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)
-    channels = np.ascontiguousarray(np.concatenate([hsv, ycc], axis=2).transpose(2, 0, 1))
-    near, far = _lbp_bins(channels, 1), _lbp_bins(channels, 2)
-    parts = [_histograms(near), _histograms(far)]
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    channels = np.concatenate([cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), ycc], axis=2)
+    near = _lbp_codes(channels, 1)
+    parts = [_histograms(near), _histograms(_lbp_codes(channels, 2))]
     if grid > 1:
-        side_y, side_x = near.shape[1] // grid, near.shape[2] // grid
+        side_y, side_x = near.shape[0] // grid, near.shape[1] // grid
         for i in range(grid):
             for j in range(grid):
-                parts.append(
-                    _histograms(near[:, i * side_y : (i + 1) * side_y, j * side_x : (j + 1) * side_x])
-                )
+                parts.append(_histograms(near[i * side_y : (i + 1) * side_y, j * side_x : (j + 1) * side_x]))
     parts.append(_spectrum(ycc[:, :, 0]))
-    return np.concatenate(parts)
+    return np.concatenate(parts).astype(np.float32)
 
 
 def describe_batch(batch: np.ndarray, grid: int = GRID, progress: bool = False) -> np.ndarray:

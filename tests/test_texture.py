@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -31,13 +32,75 @@ def test_descriptor_histograms_are_normalised_and_count_the_patterns():
 
 def test_one_pixel_pattern_is_read_clockwise_from_the_top_left():
     # the centre 50 against its 8 neighbours, clockwise from the top-left: >= sets the bit
-    patch = np.array([[60, 10, 10], [60, 50, 10], [60, 60, 60]], dtype=np.int16)
-    bins = texture._lbp_bins(patch[None], 1)
+    patch = np.array([[60, 10, 10], [60, 50, 10], [60, 60, 60]], dtype=np.uint8)
+    codes = texture._lbp_codes(np.stack([patch, 255 - patch], axis=2), 1)
     neighbours = [60, 10, 10, 10, 60, 60, 60, 60]  # TL, T, TR, R, BR, B, BL, L
     code = sum(1 << i for i, v in enumerate(neighbours) if v >= 50)
-    assert bins.shape == (1, 1, 1)
-    assert bins[0, 0, 0] == texture._LUT[code]
+    assert codes.shape == (1, 1, 2)
+    assert codes[0, 0, 0] == code and codes[0, 0, 1] == sum(
+        1 << i for i, v in enumerate(neighbours) if v <= 50
+    )
     assert texture._LUT[code] < 58  # one run of ones: a uniform pattern, its own bin
+
+
+def _plain_descriptor(rgb: np.ndarray, grid: int) -> np.ndarray:
+    """The descriptor written out pixel by pixel, as its docstring reads: the yardstick chose the
+    model on this definition, so the fast one must give the same numbers."""
+    bgr = rgb[:, :, ::-1].copy()
+    planes = [
+        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)),
+        *cv2.split(cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb)),
+    ]
+    uniform = [
+        c for c in range(256) if sum(((c >> i) & 1) != ((c >> ((i + 1) % 8)) & 1) for i in range(8)) <= 2
+    ]
+    bin_of = {c: uniform.index(c) if c in uniform else 58 for c in range(256)}
+    clockwise = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
+
+    def bins(plane, r):
+        h, w = plane.shape
+        out = np.zeros((h - 2 * r, w - 2 * r), int)
+        for y in range(r, h - r):
+            for x in range(r, w - r):
+                code = sum(
+                    1 << k
+                    for k, (dy, dx) in enumerate(clockwise)
+                    if plane[y + dy * r, x + dx * r] >= plane[y, x]
+                )
+                out[y - r, x - r] = bin_of[code]
+        return out
+
+    def hist(b):
+        return np.bincount(b.ravel(), minlength=59) / b.size
+
+    near = [bins(p, 1) for p in planes]
+    parts = [hist(b) for b in near] + [hist(bins(p, 2)) for p in planes]
+    sy, sx = near[0].shape[0] // grid, near[0].shape[1] // grid
+    cells = [(i, j) for i in range(grid) for j in range(grid)] if grid > 1 else []
+    parts += [hist(b[i * sy : (i + 1) * sy, j * sx : (j + 1) * sx]) for i, j in cells for b in near]
+    luma = planes[3].astype(np.float64)
+    h, w = luma.shape
+    power = np.log1p(
+        np.abs(np.fft.fftshift(np.fft.fft2((luma - luma.mean()) * np.outer(np.hanning(h), np.hanning(w)))))
+    )
+    yy, xx = np.mgrid[:h, :w]
+    ring = np.minimum((np.hypot(yy - h / 2, xx - w / 2) / (min(h, w) / 2) * 24).astype(int), 24)
+    spectrum = [power[ring == k].mean() if (ring == k).any() else 0.0 for k in range(24)]
+    return np.concatenate([*parts, spectrum])
+
+
+@pytest.mark.parametrize(("shape", "grid"), [((24, 24, 3), 2), ((19, 23, 3), 1), ((30, 27, 3), 3)])
+def test_the_fast_descriptor_is_the_plain_one(shape, grid):
+    rng = np.random.default_rng(sum(shape) + grid)
+    crop = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (3, 3), 0)
+    crop[: shape[0] // 3] = 128  # flat patches: equal neighbours set their bits too
+    fast, plain = texture.describe(crop, grid), _plain_descriptor(crop, grid)
+    assert fast.shape == plain.shape == (texture.descriptor_length(grid),)
+    lbp = slice(0, -texture.SPECTRUM_BINS)
+    np.testing.assert_allclose(fast[lbp], plain[lbp], atol=1e-6)
+    np.testing.assert_allclose(
+        fast[-texture.SPECTRUM_BINS :], plain[-texture.SPECTRUM_BINS :], rtol=1e-4, atol=1e-4
+    )
 
 
 def test_the_model_file_is_arrays_only(tmp_path):
