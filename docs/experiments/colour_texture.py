@@ -26,6 +26,7 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -42,21 +43,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of, per_source_aucs
 
 
+def distortion(rgb: np.ndarray) -> np.ndarray:
+    """Image-distortion cues of a recapture, after Wen, Han and Jain (IEEE TIFS 2015), who built
+    them for unseen databases: specular highlights (share and brightness of bright unsaturated
+    pixels), blur (log Laplacian variance; the share of edge strength a 5x5 box blur removes),
+    HSV moments (mean, deviation, skewness) and colour diversity (distinct colours at 32 levels a
+    channel, and the share of the 100 commonest)."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.float32) / 255
+    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    bright = (hsv[:, 2] > 0.85) & (hsv[:, 1] < 0.25)
+    edges = np.abs(np.diff(luma, axis=1)).mean()
+    kept = np.abs(np.diff(cv2.blur(luma, (5, 5)), axis=1)).mean() / (edges + 1e-6)
+    mean, std = hsv.mean(axis=0), hsv.std(axis=0)
+    skew = (((hsv - mean) / (std + 1e-6)) ** 3).mean(axis=0)
+    q = rgb.reshape(-1, 3).astype(np.int32) // 8
+    counts = np.bincount(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2], minlength=32768)
+    return np.array(
+        [
+            bright.mean(),
+            hsv[bright, 2].mean() if bright.any() else 0.0,
+            np.log1p(cv2.Laplacian(luma, cv2.CV_32F).var()),
+            1.0 - kept,
+            *mean,
+            *std,
+            *skew,
+            (counts > 0).sum() / len(q),
+            np.sort(counts)[-100:].sum() / len(q),
+        ],
+        dtype=np.float32,
+    )
+
+
 def features(
     rows: list[dict[str, str]], size: int, crop_scale: float, cache: Path, grid: int = 1
-) -> dict[str, np.ndarray]:
-    """Descriptor of every manifest row's face, computed once and cached beside the outputs."""
-    if cache.exists():
-        with np.load(cache) as z:
-            return dict(zip(z["paths"].tolist(), z["x"], strict=True))
-    manifest = cache.with_suffix(".csv")
-    write_rows(manifest, rows)
-    samples = load_samples(manifest)
-    images, kept = load_images(samples, size, crop_scale)
-    x = np.stack([texture.describe(im, grid) for im in tqdm(images, desc="describing", unit="face")])
-    paths = np.array([rows[i]["path"] for i in kept])
-    np.savez(cache, paths=paths, x=x)
-    return dict(zip(paths.tolist(), x, strict=True))
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Descriptor and distortion cues of every manifest row's face, computed once and cached."""
+    if not cache.exists():
+        manifest = cache.with_suffix(".csv")
+        write_rows(manifest, rows)
+        images, kept = load_images(load_samples(manifest), size, crop_scale)
+        crops = [im.astype(np.uint8) for im in images]
+        x = np.stack([texture.describe(im, grid) for im in tqdm(crops, desc="describing", unit="face")])
+        q = np.stack([distortion(im) for im in crops])
+        np.savez(cache, paths=np.array([rows[i]["path"] for i in kept]), x=x, q=q)
+    with np.load(cache) as z:
+        paths = z["paths"].tolist()
+        return dict(zip(paths, z["x"], strict=True)), dict(zip(paths, z["q"], strict=True))
 
 
 def replay_attack_devel(args, rows, x_of, teachers) -> dict:
@@ -95,7 +127,8 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
             continue
         face = max(faces, key=lambda f: f.w * f.h)
         crop = to_model_input([context_crop(frame, face.box, args.crop_scale[0])], args.size)[0]
-        d = texture.describe(crop.astype(np.uint8), args.grid)
+        crop = crop.astype(np.uint8)
+        d = variant(texture.describe(crop, args.grid), distortion(crop), args)
         by_video.setdefault(row["video_id"], []).append(float(blend(d[None])[0]))
         is_real[row["video_id"]] = row["label"] == "real"
     score = np.array([np.mean(v) for v in by_video.values()])
@@ -110,6 +143,15 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
         "acer": (attacks_accepted + lives_refused) / 2,
         "video_eer": eer(real, score)[0],
     }
+
+
+def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarray:
+    """The descriptor as the read-outs see it: with --hellinger the square root of each histogram
+    (a linear model on it compares histograms as the Hellinger kernel does, not bin by bin), with
+    --distortion the image-distortion cues appended."""
+    if args.hellinger:
+        x = np.concatenate([np.sqrt(x[: -texture.SPECTRUM_BINS]), x[-texture.SPECTRUM_BINS :]])
+    return np.concatenate([x, q]) if args.distortion else x
 
 
 def main() -> int:
@@ -133,6 +175,8 @@ def main() -> int:
     p.add_argument(
         "--alpha", type=float, default=10.0, help="L2 strength of the ridge read-out of the teachers"
     )
+    p.add_argument("--hellinger", action="store_true", help="square roots of the histograms")
+    p.add_argument("--distortion", action="store_true", help="append the image-distortion cues")
     p.add_argument("--ra-devel", action="store_true", help="also the in-dataset check on Replay-Attack devel")
     p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared")
     p.add_argument("--c", type=float, default=0.1, help="inverse L2 strength of the logistic read-out")
@@ -147,7 +191,9 @@ def main() -> int:
         for c in args.crop_scale
     ]
     x_of = {
-        p: np.concatenate([f[p] for f in per_scale]) for p in per_scale[0] if all(p in f for f in per_scale)
+        p: np.concatenate([variant(x[p], q[p], args) for x, q in per_scale])
+        for p in per_scale[0][0]
+        if all(p in x for x, _ in per_scale)
     }
     if not (args.corpus / "teachers.csv").exists():
         print("descriptors cached; score the teachers (recipes/score_teachers.py) to fit and judge")
@@ -200,6 +246,7 @@ def main() -> int:
         results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
         print(results["replay-attack-devel (in-dataset)"])
     tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-g{args.grid}-C{args.c}-a{args.alpha}"
+    tag += "-hellinger" * args.hellinger + "-distortion" * args.distortion
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
