@@ -45,6 +45,7 @@ from liveness.train import TrainConfig, train
 REPO = Path(__file__).resolve().parents[1]
 REFERENCES = ("celeba", "silentface", "shipped")
 NEVER_TRAINS = "replay-attack-devel"
+CALIBRATION_BPCER = 0.05  # `liveness calibrate`'s default
 MIN_CAMERA_FACES = 40  # a source with fewer faces of both classes gives no per-camera AUC worth a row
 MODES = {
     "quick": {"train_cap": 80, "score_cap": 150, "epochs": 8, "patience": 3},
@@ -187,7 +188,9 @@ def run_fold(name: str, left_out: list[str], rows, teachers, args, mode) -> dict
             found = eer(train_real, train_scores[ref])
             threshold = found[1] if found else 0.5
         systems[ref] = measure(is_real, scores_of[ref], threshold)
-    per_source = per_source_aucs(left_out, [r["source_name"] for r in kept_rows], is_real, scores_of)
+    per_source = per_source_aucs(
+        left_out, [r["source_name"] for r in kept_rows], is_real, scores_of, [r["path"] for r in kept_rows]
+    )
     write_rows(  # every digit: rounded scores tie, and a run combined with itself would move its AUC
         folder / "scores.csv",
         [
@@ -210,16 +213,39 @@ def reference_scores(teachers: dict[str, dict[str, str]], paths: list[str]) -> d
 
 
 def per_source_aucs(
-    left_out: list[str], sources: list[str], is_real: np.ndarray, scores_of: dict[str, np.ndarray]
+    left_out: list[str],
+    sources: list[str],
+    is_real: np.ndarray,
+    scores_of: dict[str, np.ndarray],
+    paths: list[str] | None = None,
 ) -> dict[str, dict]:
-    """Each system's AUC on each left-out source that has faces of both classes."""
+    """Each system's AUC on each left-out source that has faces of both classes, and (given the
+    faces' paths) its HTER once calibrated there as a user would (`calibrated_hter`)."""
     found = {}
     for source in left_out:
         idx = np.array([s == source for s in sources])
         if idx.any() and len(set(is_real[idx])) == 2:
             found[source] = {f"{k}_auc": auc(is_real[idx], v[idx]) for k, v in scores_of.items()}
             found[source]["n"] = int(idx.sum())
+            if paths is not None:
+                for k, v in scores_of.items():
+                    found[source][f"{k}_calibrated_hter"] = calibrated_hter(
+                        [p for p, i in zip(paths, idx, strict=True) if i], is_real[idx], v[idx]
+                    )
     return found
+
+
+def calibrated_hter(paths: list[str], is_real: np.ndarray, scores: np.ndarray) -> float | None:
+    """A user's first week on one camera: `liveness calibrate` on the first half of its live faces
+    (in file order, so mostly earlier footage), refusing 5 % of them, then the other half and every
+    attack at that threshold. None when a half would hold fewer than 10 faces."""
+    order = np.argsort(paths, kind="stable")
+    live = order[is_real[order]]
+    calibration, kept = live[: len(live) // 2], live[len(live) // 2 :]
+    if len(kept) < 10 or len(calibration) < 10:
+        return None
+    threshold = float(np.quantile(scores[calibration], CALIBRATION_BPCER))
+    return (apcer(scores[~is_real], threshold) + bpcer(scores[kept], threshold)) / 2
 
 
 def combine_fold(name: str, runs: list[Path], teachers: dict[str, dict[str, str]]) -> dict:
@@ -242,7 +268,7 @@ def combine_fold(name: str, runs: list[Path], teachers: dict[str, dict[str, str]
         "left_out": first["left_out"],
         "members": [str(run) for run in runs],
         "systems": systems,
-        "per_source": per_source_aucs(first["left_out"], sources, is_real, scores_of),
+        "per_source": per_source_aucs(first["left_out"], sources, is_real, scores_of, paths),
     }
 
 
@@ -262,7 +288,18 @@ def summary_markdown(results: dict) -> str:
     if cameras:  # what one user meets: a single camera's faces, whose score level is its own
         cells = [f"{np.median([p[f'{s}_auc'] for p in cameras]):.3f}" for s in systems]
         lines.append(f"| **median AUC of {len(cameras)} cameras** | " + " | ".join(cells) + " |")
+        cells = [_median_of(cameras, f"{s}_calibrated_hter") for s in systems]
+        lines.append(
+            "| **median HTER of those cameras, calibrated on half their live faces** | "
+            + " | ".join(cells)
+            + " |"
+        )
     return "\n".join(lines)
+
+
+def _median_of(cameras: list[dict], key: str) -> str:
+    values = [c[key] for c in cameras if c.get(key) is not None]
+    return f"{100 * np.median(values):.1f} %" if values else "-"
 
 
 def _cell(m: dict) -> str:

@@ -3,6 +3,7 @@ data alone (CI has no fetched catalogue mirrors: every catalogue row is skipped 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from liveness.data.manifest import read_rows
 from liveness.data.views import load_views
-from tests.conftest import SHARED, run_cli
+from tests.conftest import REPO, SHARED, run_cli
 
 
 @pytest.mark.shared
@@ -84,7 +85,9 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     ]
     assert "| **worst AUC** |" in (out / "results.md").read_text()
     nuaa = results["nuaa"]["per_source"]["nuaa"]
-    assert set(nuaa) == {"student_auc", "celeba_auc", "silentface_auc", "shipped_auc", "n"}
+    systems = ("student", "celeba", "silentface", "shipped")
+    assert set(nuaa) == {"n"} | {f"{s}_auc" for s in systems} | {f"{s}_calibrated_hter" for s in systems}
+    assert nuaa["celeba_calibrated_hter"] is None  # 8 live faces: no half of 10 to calibrate on
 
     # an ensemble of a run with itself is that run: same faces, same scores, same threshold
     combined = tmp_path / "combined"
@@ -98,3 +101,18 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
         assert again[name]["systems"]["student"] == pytest.approx(fold["systems"]["student"])
         for source, aucs in fold["per_source"].items():
             assert again[name]["per_source"][source] == pytest.approx(aucs)
+
+
+def test_calibrated_hter_calibrates_on_the_first_live_half_and_judges_the_rest():
+    spec = importlib.util.spec_from_file_location("cross_source", REPO / "benchmarks" / "cross_source.py")
+    cross_source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cross_source)
+    calibration = [(f"cam/a{i:02d}.jpg", s) for i, s in enumerate(np.linspace(0.5, 1.0, 20))]
+    later = [(f"cam/b{i:02d}.jpg", 0.4 if i < 5 else 0.9) for i in range(20)]  # 5 of 20 now refused
+    attacks = [(f"cam/c{i:02d}.jpg", 0.6 if i < 2 else 0.1) for i in range(20)]  # 2 of 20 accepted
+    faces = [*later, *attacks, *calibration][::-1]  # file order, not list order, picks the half
+    is_real = np.array([not p.startswith("cam/c") for p, _ in faces])
+    hter = cross_source.calibrated_hter([p for p, _ in faces], is_real, np.array([s for _, s in faces]))
+    # threshold: 5 % of the first half, 0.5 + 0.95 * (0.5 / 19) = 0.525
+    assert hter == pytest.approx((2 / 20 + 5 / 20) / 2)
+    assert cross_source.calibrated_hter([p for p, _ in faces[:15]], is_real[:15], np.zeros(15)) is None

@@ -229,19 +229,24 @@ def main() -> int:
             scores["student"] = np.array([student[r["path"]] for r in test_rows])
             scores["student+blend"] = (scores["student"] + scores["blend"]) / 2
         sources = [r["source_name"] for r in test_rows]
-        per_source = per_source_aucs(left_out, sources, is_real, scores)
+        per_source = per_source_aucs(left_out, sources, is_real, scores, [r["path"] for r in test_rows])
         cameras = [found for found in per_source.values() if found["n"] >= MIN_CAMERA_FACES]
         results[name] = {
             k: {
                 "auc": auc(is_real, s),
                 "median_camera": float(np.median([c[f"{k}_auc"] for c in cameras] or [np.nan])),
+                "calibrated_hters": [c[f"{k}_calibrated_hter"] for c in cameras],
             }
             for k, s in scores.items()
         }
         print(name, {k: round(v["auc"], 3) for k, v in results[name].items()}, flush=True)
     for k in scores:
         aucs = [f[k]["auc"] for f in results.values()]
-        print(f"{k}: mean {np.mean(aucs):.3f} worst {np.min(aucs):.3f}")
+        hters = [h for f in results.values() for h in f[k]["calibrated_hters"] if h is not None]
+        print(
+            f"{k}: mean {np.mean(aucs):.3f} worst {np.min(aucs):.3f}; median camera HTER calibrated "
+            f"on half its live faces {100 * np.median(hters):.1f} % ({len(hters)} cameras)"
+        )
     if args.ra_devel:
         results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
         print(results["replay-attack-devel (in-dataset)"])
