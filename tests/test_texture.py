@@ -30,6 +30,16 @@ def test_descriptor_histograms_are_normalised_and_count_the_patterns():
     assert np.all(flat[: -texture.SPECTRUM_BINS].reshape(-1, 59)[:, 57] == 1.0)
 
 
+def test_hellinger_roots_the_histograms_and_keeps_the_spectrum():
+    d = texture.describe(np.random.default_rng(3).integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    before = d.copy()
+    rooted = texture.hellinger(d[None])[0]
+    n = texture.SPECTRUM_BINS
+    np.testing.assert_allclose(rooted[:-n] ** 2, d[:-n], rtol=1e-5)
+    np.testing.assert_array_equal(rooted[-n:], d[-n:])
+    np.testing.assert_array_equal(d, before)  # a copy: the caller's descriptors stay as they were
+
+
 def test_one_pixel_pattern_is_read_clockwise_from_the_top_left():
     # the centre 50 against its 8 neighbours, clockwise from the top-left: >= sets the bit
     patch = np.array([[60, 10, 10], [60, 50, 10], [60, 60, 60]], dtype=np.uint8)
@@ -105,15 +115,26 @@ def test_the_fast_descriptor_is_the_plain_one(shape, grid):
 
 def test_the_model_file_is_arrays_only(tmp_path):
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(40, texture.descriptor_length())).astype(np.float32)
+    x = rng.random((40, texture.descriptor_length()), dtype=np.float32) / 59  # bins are shares
     is_real = np.arange(40) % 2 == 0
-    x[is_real, 0] += 3.0
+    x[is_real, 0] += 0.05
     model = texture.fit(x, is_real, rng.random(40), real_index=1)
     path = tmp_path / "m.npz"
     model.save(path)
     again = texture.TextureModel.load(path)
+    assert again.root and model.root  # fitted on the square roots of the bins
     np.testing.assert_allclose(again.real_probability(x), model.real_probability(x), rtol=1e-6)
     assert again.real_probability(x)[is_real].mean() > again.real_probability(x)[~is_real].mean() + 0.2
+
+    # a file written before `root` existed was fitted on the bins themselves, and is read so
+    raw = texture.fit(x, is_real, None, real_index=1, root=False)
+    raw.save(path)
+    with np.load(path) as z:
+        np.savez(path, **{k: z[k] for k in z.files if k != "root"})
+    older = texture.TextureModel.load(path)
+    assert not older.root
+    np.testing.assert_allclose(older.real_probability(x), raw.real_probability(x), rtol=1e-6)
+    assert not np.allclose(older.real_probability(x), model.labels_probability(x), atol=1e-3)
 
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, mean=np.array([object()], dtype=object))

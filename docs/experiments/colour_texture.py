@@ -111,7 +111,7 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
         )
 
     x, y, t = arrays(fit_rows)
-    blend = texture.fit(x, y, t, 1, args.c, args.alpha).real_probability
+    blend = texture.fit(x, y, t, 1, args.c, args.alpha, root=False).real_probability
     xv, yv, _ = arrays(val_rows)
     threshold = eer(yv, blend(xv))[1]
     index = args.shared / "data" / "replay-attack" / "index.csv"
@@ -150,7 +150,7 @@ def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarra
     (a linear model on it compares histograms as the Hellinger kernel does, not bin by bin), with
     --distortion the image-distortion cues appended."""
     if args.hellinger:
-        x = np.concatenate([np.sqrt(x[: -texture.SPECTRUM_BINS]), x[-texture.SPECTRUM_BINS :]])
+        x = texture.hellinger(x)
     return np.concatenate([x, q]) if args.distortion else x
 
 
@@ -209,7 +209,7 @@ def main() -> int:
         y = np.array([r["label"] == "real" for r in train_rows])
         target = np.array([float(teachers[r["path"]]["teacher"]) for r in train_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
-        model = texture.fit(x_train, y, target, 1, args.c, args.alpha)
+        model = texture.fit(x_train, y, target, 1, args.c, args.alpha, root=False)  # variant() maps
         scores = {
             "labels": model.labels_probability(x_test),
             "distilled": model.teacher_score(x_test),
