@@ -64,11 +64,37 @@ def _lbp_codes(image: np.ndarray, radius: int) -> np.ndarray:
     return code.reshape(inner_h, w - 2 * radius, c)
 
 
-def _histograms(codes: np.ndarray) -> np.ndarray:
-    """One normalised 59-bin uniform-pattern histogram per channel of (H, W, C) codes, concatenated."""
+@lru_cache(maxsize=16)
+def _cell_labels(h: int, w: int, c: int, grid: int) -> np.ndarray:
+    """For (H, W, C) codes laid out as H rows of W*C values: channel * (cells + 1) + cell of every
+    value, the last cell standing for the rows and columns a grid leaves over (cached per shape)."""
+    cells = grid * grid if grid > 1 else 0
+    if c * (cells + 1) > 256:
+        raise ValueError(f"a grid of {grid} leaves too many cells to label in 8 bits (at most 6)")
+    cell = np.full((h, w), cells, dtype=np.uint8)
+    side_y, side_x = h // max(grid, 1), w // max(grid, 1)
+    for k in range(cells):
+        i, j = divmod(k, grid)
+        cell[i * side_y : (i + 1) * side_y, j * side_x : (j + 1) * side_x] = k
+    labels = np.arange(c, dtype=np.uint8)[None, None, :] * (cells + 1) + cell[:, :, None]
+    return labels.reshape(h, w * c)
+
+
+def _histograms(codes: np.ndarray, grid: int = 1) -> list[np.ndarray]:
+    """Normalised 59-bin uniform-pattern histograms of (H, W, C) codes: the whole map's, then each
+    grid cell's (row by row), every one concatenated over the C channels. One OpenCV call counts
+    pattern x (channel, cell) at once; the whole map is the sum of its cells and the leftover."""
     h, w, c = codes.shape
-    counts = np.stack([cv2.calcHist([codes], [i], None, [256], [0, 256])[:, 0] for i in range(c)])
-    return (counts @ _FOLD).ravel() / (h * w or 1)
+    cells = grid * grid if grid > 1 else 0
+    n = c * (cells + 1)
+    labels = _cell_labels(h, w, c, grid)
+    counts = cv2.calcHist([codes.reshape(h, w * c), labels], [0, 1], None, [256, n], [0, 256, 0, n])
+    bins = (_FOLD.T @ counts).T.reshape(c, cells + 1, _BINS)  # (channel, cell, bin)
+    whole = bins.sum(axis=1).ravel() / (h * w or 1)
+    if not cells:
+        return [whole]
+    side = (h // grid) * (w // grid) or 1
+    return [whole, *(bins[:, k].ravel() / side for k in range(cells))]
 
 
 @lru_cache(maxsize=8)
@@ -101,13 +127,8 @@ def describe(rgb: np.ndarray, grid: int = GRID) -> np.ndarray:
     channels = cv2.merge(
         [cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), ycc]
     )  # 6 channels; np.concatenate is 5x slower
-    near = _lbp_codes(channels, 1)
-    parts = [_histograms(near), _histograms(_lbp_codes(channels, 2))]
-    if grid > 1:
-        side_y, side_x = near.shape[0] // grid, near.shape[1] // grid
-        for i in range(grid):
-            for j in range(grid):
-                parts.append(_histograms(near[i * side_y : (i + 1) * side_y, j * side_x : (j + 1) * side_x]))
+    whole_near, *cells = _histograms(_lbp_codes(channels, 1), grid)
+    parts = [whole_near, *_histograms(_lbp_codes(channels, 2)), *cells]
     parts.append(_spectrum(ycc[:, :, 0]))
     return np.concatenate(parts).astype(np.float32)
 
