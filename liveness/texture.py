@@ -265,9 +265,11 @@ def fit(
     c: float = LOGISTIC_C,
     alpha: float = RIDGE_ALPHA,
     root: bool = True,
+    weights: np.ndarray | None = None,
 ) -> TextureModel:
     """Fit the read-outs on descriptors of labelled crops (and a teacher's score of each, if given);
-    `root`: on the square roots of their histograms (`hellinger`)."""
+    `root`: on the square roots of their histograms (`hellinger`); `weights`: each crop's weight in
+    both read-outs (say, to let every source count alike), equal when None."""
     from sklearn.linear_model import LogisticRegression, Ridge
 
     if root:
@@ -276,10 +278,10 @@ def fit(
     scale = features.std(axis=0)
     scale[scale < 1e-8] = 1.0  # a constant value (an empty bin) carries nothing
     z = (features - mean) / scale
-    labels = LogisticRegression(C=c, max_iter=3000).fit(z, is_real.astype(int))
+    labels = LogisticRegression(C=c, max_iter=3000).fit(z, is_real.astype(int), sample_weight=weights)
     coef, bias = None, 0.0
     if teacher is not None:
-        ridge = Ridge(alpha=alpha).fit(z, teacher)
+        ridge = Ridge(alpha=alpha).fit(z, teacher, sample_weight=weights)
         coef, bias = ridge.coef_.astype(np.float32), float(ridge.intercept_)
     return TextureModel(
         mean=mean.astype(np.float32),

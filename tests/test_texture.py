@@ -158,6 +158,34 @@ def test_the_model_file_is_arrays_only(tmp_path):
         texture.TextureModel.load(short)
 
 
+def test_weights_decide_whose_crops_the_read_outs_follow():
+    """Two sources read the same cue the opposite way: equal weights cancel out on new crops of
+    the first, and whichever source is weighted up is the one the read-outs follow."""
+    rng = np.random.default_rng(2)
+
+    def crops(flipped: bool):
+        x = rng.random((60, texture.descriptor_length()), dtype=np.float32) / 59
+        is_real = np.arange(60) % 2 == 0
+        x[is_real != flipped, :40] += 0.02
+        return x, is_real
+
+    (xa, ya), (xb, yb), (new_x, new_real) = crops(False), crops(True), crops(False)
+    x, is_real = np.concatenate([xa, xb]), np.concatenate([ya, yb])
+    first = np.arange(120) < 60
+
+    def gaps(weights):
+        model = texture.fit(x, is_real, is_real.astype(float), real_index=1, weights=weights)
+        labels, distilled = model.labels_probability(new_x), model.teacher_score(new_x)
+        return (
+            labels[new_real].mean() - labels[~new_real].mean(),
+            distilled[new_real].mean() - distilled[~new_real].mean(),
+        )
+
+    assert all(g > 0.3 for g in gaps(np.where(first, 1.0, 1e-3)))
+    assert all(g < -0.3 for g in gaps(np.where(first, 1e-3, 1.0)))
+    assert all(abs(g) < 0.1 for g in gaps(None))
+
+
 def test_options_of_networks_are_refused_for_a_colour_texture_model(tmp_path):
     with pytest.raises(ConfigError, match="--distribute do not apply"):
         TrainConfig(dataset="x", architecture=texture.ARCHITECTURE, distribute="mirrored")

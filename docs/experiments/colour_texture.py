@@ -102,18 +102,9 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
     fit_rows = [r for r in train_rows if r["subject"] not in held]
     val_rows = [r for r in train_rows if r["subject"] in held]
 
-    def arrays(part):
-        x = np.stack([x_of[r["path"]] for r in part])
-        return (
-            x,
-            np.array([r["label"] == "real" for r in part]),
-            np.array([float(teachers[r["path"]]["teacher"]) for r in part]),
-        )
-
-    x, y, t = arrays(fit_rows)
-    blend = texture.fit(x, y, t, 1, args.c, args.alpha, root=False).real_probability
-    xv, yv, _ = arrays(val_rows)
-    threshold = eer(yv, blend(xv))[1]
+    blend = fitted(args, fit_rows, x_of, teachers).real_probability
+    xv = np.stack([x_of[r["path"]] for r in val_rows])
+    threshold = eer(np.array([r["label"] == "real" for r in val_rows]), blend(xv))[1]
     index = args.shared / "data" / "replay-attack" / "index.csv"
     detector = create_detector("res10")
     by_video: dict[str, list[float]] = {}
@@ -143,6 +134,38 @@ def replay_attack_devel(args, rows, x_of, teachers) -> dict:
         "acer": (attacks_accepted + lives_refused) / 2,
         "video_eer": eer(real, score)[0],
     }
+
+
+def source_weights(rows: list[dict[str, str]]) -> np.ndarray:
+    """Each face's weight when every source carries the same total (1 / its source's faces),
+    rescaled to a mean of 1 so the read-outs' regularisation keeps its strength."""
+    sources = [r["source_name"] for r in rows]
+    size = {s: sources.count(s) for s in set(sources)}
+    w = np.array([1.0 / size[s] for s in sources])
+    return w / w.mean()
+
+
+def fraction_of_each_source(rows: list[dict[str, str]], fraction: float) -> list[dict[str, str]]:
+    """A random `fraction` of each source's faces (at least one), the same draw on every run."""
+    rng = np.random.default_rng(7)
+    kept = []
+    for source in sorted({r["source_name"] for r in rows}):
+        part = [r for r in rows if r["source_name"] == source]
+        picked = rng.choice(len(part), max(1, round(fraction * len(part))), replace=False)
+        kept += [part[i] for i in sorted(picked)]
+    return kept
+
+
+def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers) -> texture.TextureModel:
+    """The read-outs fitted on `rows` (with --train-fraction on part of them, with --balance each
+    source weighted alike); variant() has already mapped the descriptors."""
+    if args.train_fraction < 1:
+        rows = fraction_of_each_source(rows, args.train_fraction)
+    x = np.stack([x_of[r["path"]] for r in rows])
+    y = np.array([r["label"] == "real" for r in rows])
+    target = np.array([float(teachers[r["path"]]["teacher"]) for r in rows])
+    weights = source_weights(rows) if args.balance else None
+    return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
 
 
 def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarray:
@@ -177,6 +200,10 @@ def main() -> int:
     )
     p.add_argument("--hellinger", action="store_true", help="square roots of the histograms")
     p.add_argument("--distortion", action="store_true", help="append the image-distortion cues")
+    p.add_argument("--balance", action="store_true", help="every training source weighs the same in total")
+    p.add_argument(
+        "--train-fraction", type=float, default=1.0, help="fit on this random share of each source's faces"
+    )
     p.add_argument("--ra-devel", action="store_true", help="also the in-dataset check on Replay-Attack devel")
     p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared")
     p.add_argument("--c", type=float, default=0.1, help="inverse L2 strength of the logistic read-out")
@@ -204,12 +231,9 @@ def main() -> int:
     for name, left_out in folds_of(read_rows(args.corpus / "sources.csv")).items():
         train_rows = [r for r in rows if r["source_name"] not in [*left_out, NEVER_TRAINS]]
         test_rows = capped([r for r in rows if r["source_name"] in left_out], args.score_cap or None)
-        x_train = np.stack([x_of[r["path"]] for r in train_rows])
         x_test = np.stack([x_of[r["path"]] for r in test_rows])
-        y = np.array([r["label"] == "real" for r in train_rows])
-        target = np.array([float(teachers[r["path"]]["teacher"]) for r in train_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
-        model = texture.fit(x_train, y, target, 1, args.c, args.alpha, root=False)  # variant() maps
+        model = fitted(args, train_rows, x_of, teachers)
         scores = {
             "labels": model.labels_probability(x_test),
             "distilled": model.teacher_score(x_test),
@@ -251,7 +275,8 @@ def main() -> int:
         results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
         print(results["replay-attack-devel (in-dataset)"])
     tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-g{args.grid}-C{args.c}-a{args.alpha}"
-    tag += "-hellinger" * args.hellinger + "-distortion" * args.distortion
+    tag += "-hellinger" * args.hellinger + "-distortion" * args.distortion + "-balance" * args.balance
+    tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
