@@ -171,9 +171,16 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
 def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarray:
     """The descriptor as the read-outs see it: with --hellinger the square root of each histogram
     (a linear model on it compares histograms as the Hellinger kernel does, not bin by bin), with
-    --distortion the image-distortion cues appended."""
+    --distortion the image-distortion cues appended, with --chi2 the additive chi-squared kernel's
+    feature map of the histograms (each bin three values; the spectrum, a log, kept)."""
     if args.hellinger:
         x = texture.hellinger(x)
+    if args.chi2:
+        from sklearn.kernel_approximation import AdditiveChi2Sampler
+
+        bins = x[..., : -texture.SPECTRUM_BINS].reshape(-1, x.shape[-1] - texture.SPECTRUM_BINS)
+        mapped = AdditiveChi2Sampler(sample_steps=2).fit_transform(bins).astype(np.float32)
+        x = np.concatenate([mapped.reshape(*x.shape[:-1], -1), x[..., -texture.SPECTRUM_BINS :]], axis=-1)
     return np.concatenate([x, q]) if args.distortion else x
 
 
@@ -200,6 +207,9 @@ def main() -> int:
     )
     p.add_argument("--hellinger", action="store_true", help="square roots of the histograms")
     p.add_argument("--distortion", action="store_true", help="append the image-distortion cues")
+    p.add_argument(
+        "--chi2", action="store_true", help="the additive chi-squared feature map of the histograms"
+    )
     p.add_argument("--balance", action="store_true", help="every training source weighs the same in total")
     p.add_argument(
         "--train-fraction", type=float, default=1.0, help="fit on this random share of each source's faces"
@@ -275,7 +285,12 @@ def main() -> int:
         results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
         print(results["replay-attack-devel (in-dataset)"])
     tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-g{args.grid}-C{args.c}-a{args.alpha}"
-    tag += "-hellinger" * args.hellinger + "-distortion" * args.distortion + "-balance" * args.balance
+    tag += (
+        "-hellinger" * args.hellinger
+        + "-distortion" * args.distortion
+        + "-balance" * args.balance
+        + "-chi2" * args.chi2
+    )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
