@@ -40,23 +40,51 @@ def main() -> int:
         default=shared_dir(),
         help="the shared folder holding models/ (default: $LIVENESS_SHARED_DIR or ../shared)",
     )
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        help="another scored corpus: a face with the same file digest and box takes its scores "
+        "instead of being scored again (say, a corpus built with a higher --cap)",
+    )
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        known = scored_before(args.reuse) if args.reuse else {}
         scorers = {
             "celeba": reference_scorer("celeba", args.shared / "models"),
             "silentface": reference_scorer("silentface", args.shared / "models"),
             "shipped": EngineScorer(LivenessEngine.load(detector=None, detector_type="res10")),
         }
         rows = read_rows(args.corpus / "manifest.csv")
-        out = [_scores(row, scorers) for row in tqdm(rows, desc="teachers", unit="face")]
+        out = [
+            {"path": row["path"], **known[face_key(row)]} if face_key(row) in known else _scores(row, scorers)
+            for row in tqdm(rows, desc="teachers", unit="face")
+        ]
     except LivenessError as exc:
         log.error("%s", exc)
         return 2
     kept = [r for r in out if r is not None]
     write_rows(args.corpus / "teachers.csv", kept)
-    log.info("%d faces scored, %d unreadable -> %s", len(kept), len(out) - len(kept), args.corpus)
+    reused = sum(face_key(row) in known for row in rows)
+    log.info(
+        "%d faces scored (%d reused, %d new), %d unreadable -> %s",
+        len(kept), reused, len(kept) - reused, len(out) - len(kept), args.corpus,
+    )  # fmt: skip
     return 0
+
+
+def face_key(row: dict[str, str]) -> tuple[str, ...]:
+    """What a reference's score depends on: the file's content and the face box in it."""
+    return (row["sha256"], *(row[k] for k in ("x", "y", "w", "h")))
+
+
+def scored_before(corpus: Path) -> dict[tuple[str, ...], dict[str, str]]:
+    """Scores of another corpus's faces by face_key (its manifest joined with its teachers.csv)."""
+    by_path = {r.pop("path"): r for r in read_rows(corpus / "teachers.csv")}
+    rows = read_rows(corpus / "manifest.csv")
+    known = {face_key(r): by_path[r["path"]] for r in rows if r["path"] in by_path}
+    log.info("%d faces already scored in %s", len(known), corpus)
+    return known
 
 
 def _scores(row: dict[str, str], scorers: dict) -> dict[str, str] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liveness.data.manifest import read_rows
+from liveness.data.manifest import read_rows, write_rows
 from liveness.data.views import load_views
 from tests.conftest import REPO, SHARED, run_cli
 
@@ -39,6 +39,19 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     teachers = read_rows(corpus / "teachers.csv")
     assert len(teachers) == len(rows)
     assert set(teachers[0]) == {"path", "celeba", "silentface", "shipped", "teacher"}
+
+    # a corpus built again (say with a higher cap) takes the scores of faces it shares, by digest and box
+    again = tmp_path / "again"
+    again.mkdir()
+    moved = [dict(r, x=str(int(r["x"]) + 2)) if i == 0 else r for i, r in enumerate(rows)]
+    write_rows(again / "manifest.csv", moved)
+    rescored = run_cli(
+        "recipes/score_teachers.py", "--corpus", str(again), "--reuse", str(corpus), "--shared", str(SHARED)
+    )
+    assert rescored.returncode == 0, rescored.stderr[-2000:]
+    assert f"({len(rows) - 1} reused, 1 new)" in rescored.stderr
+    assert read_rows(again / "teachers.csv")[1:] == teachers[1:]
+    assert 0.0 <= float(read_rows(again / "teachers.csv")[0]["celeba"]) <= 1.0  # scored afresh: its box moved
 
     # consistent distillation: view 0 of each face is the face itself, so its teacher score is the cache's
     made = run_cli(
