@@ -91,6 +91,27 @@ def features(
         return dict(zip(paths, z["x"], strict=True)), dict(zip(paths, z["q"], strict=True))
 
 
+def corpus_faces(
+    corpus: Path, cache: Path, args: argparse.Namespace
+) -> tuple[list[dict[str, str]], dict[str, np.ndarray], dict[str, dict[str, str]]]:
+    """A corpus's rows that have a descriptor and teacher scores, each face's descriptor as the
+    read-outs see it, and its cached scores (descriptors computed once into `cache`)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(corpus / "manifest.csv")
+    per_scale = [
+        features(rows, args.size, c, cache / f"features-s{args.size}-c{c}-g{args.grid}.npz", args.grid)
+        for c in args.crop_scale
+    ]
+    x_of = {
+        p: np.concatenate([variant(x[p], q[p], args) for x, q in per_scale])
+        for p in per_scale[0][0]
+        if all(p in x for x, _ in per_scale)
+    }
+    scored = corpus / "teachers.csv"
+    teachers = {r["path"]: r for r in read_rows(scored)} if scored.exists() else {}
+    return [r for r in rows if r["path"] in x_of and r["path"] in teachers], x_of, teachers
+
+
 def replay_attack_devel(args, rows, x_of, teachers) -> dict:
     """The shipping rule's in-dataset check: fit on every source but Replay-Attack devel (three
     quarters of the groups), threshold at the EER of the other quarter, and score all 3,600 devel
@@ -220,27 +241,29 @@ def main() -> int:
     p.add_argument(
         "--score-cap", type=int, default=150, help="faces per class and source scored (0: all, the full mode)"
     )
+    p.add_argument(
+        "--train-corpus",
+        type=Path,
+        help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
+    )
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = read_rows(args.corpus / "manifest.csv")
-    per_scale = [
-        features(rows, args.size, c, args.out / f"features-s{args.size}-c{c}-g{args.grid}.npz", args.grid)
-        for c in args.crop_scale
-    ]
-    x_of = {
-        p: np.concatenate([variant(x[p], q[p], args) for x, q in per_scale])
-        for p in per_scale[0][0]
-        if all(p in x for x, _ in per_scale)
-    }
     if not (args.corpus / "teachers.csv").exists():
+        corpus_faces(args.corpus, args.out, args)
         print("descriptors cached; score the teachers (recipes/score_teachers.py) to fit and judge")
         return 0
-    teachers = {r["path"]: r for r in read_rows(args.corpus / "teachers.csv")}
-    rows = [r for r in rows if r["path"] in x_of and r["path"] in teachers]
+    rows, x_of, teachers = corpus_faces(args.corpus, args.out, args)
+    pool = rows
+    if args.train_corpus:
+        pool, x_more, teachers_more = corpus_faces(args.train_corpus, args.out / args.train_corpus.name, args)
+        x_of, teachers = {**x_of, **x_more}, {**teachers, **teachers_more}
     results = {}
     for name, left_out in folds_of(read_rows(args.corpus / "sources.csv")).items():
-        train_rows = [r for r in rows if r["source_name"] not in [*left_out, NEVER_TRAINS]]
         test_rows = capped([r for r in rows if r["source_name"] in left_out], args.score_cap or None)
+        judged = {r["sha256"] for r in rows if r["source_name"] in left_out}
+        train_rows = [
+            r for r in pool if r["source_name"] not in [*left_out, NEVER_TRAINS] and r["sha256"] not in judged
+        ]
         x_test = np.stack([x_of[r["path"]] for r in test_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
         model = fitted(args, train_rows, x_of, teachers)
@@ -282,7 +305,7 @@ def main() -> int:
             f"on half its live faces {100 * np.median(hters):.1f} % ({len(hters)} cameras)"
         )
     if args.ra_devel:
-        results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, rows, x_of, teachers)
+        results["replay-attack-devel (in-dataset)"] = replay_attack_devel(args, pool, x_of, teachers)
         print(results["replay-attack-devel (in-dataset)"])
     tag = "-".join(f"c{c}" for c in args.crop_scale) + f"-s{args.size}-g{args.grid}-C{args.c}-a{args.alpha}"
     tag += (
@@ -292,6 +315,7 @@ def main() -> int:
         + "-chi2" * args.chi2
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
+    tag += f"-train-{args.train_corpus.name}" * bool(args.train_corpus)
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
