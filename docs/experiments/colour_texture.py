@@ -315,7 +315,8 @@ def main() -> int:
         + "-chi2" * args.chi2
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
-    tag += f"-train-{args.train_corpus.name}" * bool(args.train_corpus)
+    if args.train_corpus:
+        tag += f"-train-{args.train_corpus.name}"
     report = {"args": {k: str(v) for k, v in vars(args).items()}, "folds": results}
     (args.out / f"results-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
