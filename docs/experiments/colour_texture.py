@@ -40,7 +40,7 @@ from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, folds_of, per_source_aucs
+from cross_source import CALIBRATION_BPCER, MIN_CAMERA_FACES, NEVER_TRAINS, folds_of, per_source_aucs
 
 
 def distortion(rgb: np.ndarray) -> np.ndarray:
@@ -177,12 +177,80 @@ def fraction_of_each_source(rows: list[dict[str, str]], fraction: float) -> list
     return kept
 
 
+MIN_LIVE_TO_CENTRE = 20  # live faces a camera needs before its mean is worth subtracting
+
+
+def live_faces(rows: list[dict[str, str]], first_half: bool) -> dict[str, list[str]]:
+    """The paths of each source's live faces in file order (with `first_half`, the first half of
+    them: the footage `liveness calibrate` would see), for sources with MIN_LIVE_TO_CENTRE or more."""
+    found = {}
+    for source in sorted({r["source_name"] for r in rows}):
+        live = sorted(r["path"] for r in rows if r["source_name"] == source and r["label"] == "real")
+        if len(live) >= MIN_LIVE_TO_CENTRE:
+            found[source] = live[: len(live) // 2] if first_half else live
+    return found
+
+
+def centred(rows: list[dict[str, str]], x_of, footage: dict[str, list[str]]) -> np.ndarray:
+    """The rows' descriptors, each minus the mean descriptor of its source's live `footage`."""
+    centres = {s: np.mean([x_of[p] for p in paths], axis=0) for s, paths in footage.items()}
+    return np.stack([x_of[r["path"]] - centres[r["source_name"]] for r in rows])
+
+
+def centred_fold(args: argparse.Namespace, train_rows, test_rows, x_of, teachers) -> dict:
+    """--centre's judgment of one fold: each left-out camera centred on the first half of its live
+    faces, which also set its calibrated threshold (refusing 5 % of them) and are then set aside;
+    the uncentred blend and the references judged on the same faces by the same rule."""
+    footage = live_faces(test_rows, first_half=True)
+    rows = [r for r in test_rows if r["source_name"] in footage]
+    plain = argparse.Namespace(**{**vars(args), "centre": False})
+    scores = {
+        "centred": fitted(args, train_rows, x_of, teachers).real_probability(centred(rows, x_of, footage)),
+        "blend": fitted(plain, train_rows, x_of, teachers).real_probability(
+            np.stack([x_of[r["path"]] for r in rows])
+        ),
+        **{
+            ref: np.array([float(teachers[r["path"]][ref]) for r in rows]) for ref in ("celeba", "silentface")
+        },
+    }
+    is_real = np.array([r["label"] == "real" for r in rows])
+    calibration = np.isin([r["path"] for r in rows], [p for paths in footage.values() for p in paths])
+    judged = ~calibration
+    sources = np.array([r["source_name"] for r in rows])
+    cameras = [
+        s
+        for s in footage
+        if (judged & (sources == s)).sum() >= MIN_CAMERA_FACES
+        and len(set(is_real[judged & (sources == s)])) == 2
+    ]
+    found = {}
+    for k, v in scores.items():
+        aucs, hters = [], []
+        for s in cameras:
+            here = judged & (sources == s)
+            aucs.append(auc(is_real[here], v[here]))
+            threshold = float(np.quantile(v[calibration & (sources == s)], CALIBRATION_BPCER))
+            hters.append((apcer(v[here & ~is_real], threshold) + bpcer(v[here & is_real], threshold)) / 2)
+        found[k] = {
+            "auc": auc(is_real[judged], v[judged]),
+            "median_camera": float(np.median(aucs or [np.nan])),
+            "calibrated_hters": hters,
+        }
+    return found
+
+
 def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers) -> texture.TextureModel:
     """The read-outs fitted on `rows` (with --train-fraction on part of them, with --balance each
-    source weighted alike); variant() has already mapped the descriptors."""
+    source weighted alike, with --centre each source centred on its live faces); variant() has
+    already mapped the descriptors."""
     if args.train_fraction < 1:
         rows = fraction_of_each_source(rows, args.train_fraction)
-    x = np.stack([x_of[r["path"]] for r in rows])
+    if args.centre:
+        footage = live_faces(rows, first_half=False)
+        rows = [r for r in rows if r["source_name"] in footage]
+        x = centred(rows, x_of, footage)
+    else:
+        x = np.stack([x_of[r["path"]] for r in rows])
     y = np.array([r["label"] == "real" for r in rows])
     target = np.array([float(teachers[r["path"]]["teacher"]) for r in rows])
     weights = source_weights(rows) if args.balance else None
@@ -231,6 +299,11 @@ def main() -> int:
     p.add_argument(
         "--chi2", action="store_true", help="the additive chi-squared feature map of the histograms"
     )
+    p.add_argument(
+        "--centre",
+        action="store_true",
+        help="centre each camera on its live faces (a left-out one on half of them, then set aside)",
+    )
     p.add_argument("--balance", action="store_true", help="every training source weighs the same in total")
     p.add_argument(
         "--train-fraction", type=float, default=1.0, help="fit on this random share of each source's faces"
@@ -264,6 +337,10 @@ def main() -> int:
         train_rows = [
             r for r in pool if r["source_name"] not in [*left_out, NEVER_TRAINS] and r["sha256"] not in judged
         ]
+        if args.centre:
+            results[name] = centred_fold(args, train_rows, test_rows, x_of, teachers)
+            print(name, {k: round(v["auc"], 3) for k, v in results[name].items()}, flush=True)
+            continue
         x_test = np.stack([x_of[r["path"]] for r in test_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
         model = fitted(args, train_rows, x_of, teachers)
@@ -297,7 +374,7 @@ def main() -> int:
             for k, s in scores.items()
         }
         print(name, {k: round(v["auc"], 3) for k, v in results[name].items()}, flush=True)
-    for k in scores:
+    for k in next(iter(results.values())):
         aucs = [f[k]["auc"] for f in results.values()]
         hters = [h for f in results.values() for h in f[k]["calibrated_hters"] if h is not None]
         print(
@@ -313,6 +390,7 @@ def main() -> int:
         + "-distortion" * args.distortion
         + "-balance" * args.balance
         + "-chi2" * args.chi2
+        + "-centre" * args.centre
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
