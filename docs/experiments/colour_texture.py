@@ -40,7 +40,7 @@ from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from cross_source import CALIBRATION_BPCER, MIN_CAMERA_FACES, NEVER_TRAINS, folds_of, per_source_aucs
+from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, calibrated_hter, folds_of, per_source_aucs
 
 
 def distortion(rgb: np.ndarray) -> np.ndarray:
@@ -214,8 +214,8 @@ def centred_fold(args: argparse.Namespace, train_rows, test_rows, x_of, teachers
         },
     }
     is_real = np.array([r["label"] == "real" for r in rows])
-    calibration = np.isin([r["path"] for r in rows], [p for paths in footage.values() for p in paths])
-    judged = ~calibration
+    paths = np.array([r["path"] for r in rows])
+    judged = ~np.isin(paths, [p for first_half in footage.values() for p in first_half])
     sources = np.array([r["source_name"] for r in rows])
     cameras = [
         s
@@ -225,12 +225,12 @@ def centred_fold(args: argparse.Namespace, train_rows, test_rows, x_of, teachers
     ]
     found = {}
     for k, v in scores.items():
-        aucs, hters = [], []
-        for s in cameras:
-            here = judged & (sources == s)
-            aucs.append(auc(is_real[here], v[here]))
-            threshold = float(np.quantile(v[calibration & (sources == s)], CALIBRATION_BPCER))
-            hters.append((apcer(v[here & ~is_real], threshold) + bpcer(v[here & is_real], threshold)) / 2)
+        aucs = [auc(is_real[judged & (sources == s)], v[judged & (sources == s)]) for s in cameras]
+        # calibrated_hter splits each camera's live faces as live_faces did: first half calibrates
+        hters = [
+            calibrated_hter(paths[sources == s].tolist(), is_real[sources == s], v[sources == s])
+            for s in cameras
+        ]
         found[k] = {
             "auc": auc(is_real[judged], v[judged]),
             "median_camera": float(np.median(aucs or [np.nan])),
