@@ -15,6 +15,21 @@ from liveness.errors import ModelLoadError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_MODEL = ASSETS / "livenessnet_x3.card.json"
+# models that ship in the package, by the names `--model` accepts (docs: README "Which model")
+BUNDLED_MODELS = {
+    "livenessnet-x3": DEFAULT_MODEL,
+    "colour-texture": ASSETS / "colour_texture.card.json",
+}
+
+
+def model_location(model: str | Path | None) -> Path:
+    """The file a `--model` value names: a bundled model by its name (unless a file of that name
+    exists here), else the path given; the default model when none is given."""
+    if model is None or str(model) == "":
+        return DEFAULT_MODEL
+    if str(model) in BUNDLED_MODELS and not Path(model).exists():
+        return BUNDLED_MODELS[str(model)]
+    return Path(model)
 
 
 def shared_dir() -> Path:

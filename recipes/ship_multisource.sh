@@ -34,19 +34,7 @@ NAME=fasnet_multisource
 
 [ -f "$WORK/corpus/manifest.csv" ] || python recipes/build_corpus.py --mirrors "$MIRRORS" --output "$WORK/corpus"
 [ -f "$WORK/corpus/teachers.csv" ] || python recipes/score_teachers.py --corpus "$WORK/corpus"
-python - "$WORK" "$W" <<'PY'
-import sys
-from pathlib import Path
-
-from liveness.data.manifest import read_rows, write_rows
-
-work, weight = Path(sys.argv[1]), float(sys.argv[2])
-rows = [r for r in read_rows(work / "corpus" / "manifest.csv") if r["source_name"] != "replay-attack-devel"]
-teachers = {r["path"]: r["teacher"] for r in read_rows(work / "corpus" / "teachers.csv")}
-rows = [r for r in rows if r["path"] in teachers]
-write_rows(work / "train.csv", rows)
-write_rows(work / "teacher.csv", [{"path": r["path"], "teacher": teachers[r["path"]]} for r in rows])
-PY
+python recipes/multisource.py split --work "$WORK" --corpus "$WORK/corpus"
 teacher_args=(--augment strong)
 if [ "$W" != "0" ]; then teacher_args+=(--teacher-scores "$WORK/teacher.csv" --teacher-weight "$W"); fi
 if [ "${VIEWS:-0}" = "1" ]; then
@@ -59,47 +47,10 @@ liveness train --dataset "$WORK/train.csv" --arch fasnet-bn9 --input-size 64 --c
     --batch-size 32 --lr 2e-3 --epochs "${EPOCHS:-30}" --patience 6 --seed "$SEED" \
     "${teacher_args[@]}" --model "$WORK/model/$NAME.keras" --plot "$WORK/model/plot.png"
 # the card names every source, its commit and its terms (no local paths)
-python - "$WORK" "$SHARED" "$WORK/model/$NAME.card.json" <<'PY'
-import json
-import sys
-from pathlib import Path
-
-from liveness.cards import ModelCard
-from liveness.data.corpus import read_catalogue
-from liveness.data.manifest import read_rows
-
-work, shared, path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-tables = {t["source"]: t for t in read_rows(work / "corpus" / "sources.csv")}
-catalogue = {r.family: r for r in read_catalogue(shared / "data" / "catalogue" / "sources.csv")}
-sources = []
-for name, t in tables.items():
-    if name == "replay-attack-devel":
-        continue
-    row = catalogue.get(name)
-    sources.append({
-        "source": row.repo if row else name,
-        "commit": row.commit if row else "",
-        "faces_real": int(t["real"]),
-        "faces_spoof": int(t["spoof"]),
-        "terms": "public GitHub repository with no licence for its data and no stated consent: "
-        "research and evaluation only" if row else "released by its owners for research only",
-    })
-card = ModelCard.load(path)
-training_data = json.loads(json.dumps(card.training_data).replace(str(work), "$WORK"))
-training_data["config"]["dataset"] = "$WORK/train.csv"
-card.replace(
-    training_data={
-        "dataset": "every corpus source of recipes/build_corpus.py but Replay-Attack devel: Replay-Attack "
-        "train, NUAA and the approved catalogue's tutorial datasets, faces boxed by res10",
-        "citation": "Chingovska, Anjos, Marcel, BIOSIG 2012 (Replay-Attack); Tan et al., ECCV 2010 (NUAA)",
-        "sources": sources,
-        **{k: v for k, v in training_data.items() if k != "dataset"},
-    },
-    limitations="Webcam frames and phone/monitor/TV replays of tutorial users, two labs' datasets; few "
-    "print attacks, no masks. The threshold is the EER of held-out people and repositories of the "
-    "training sources. A research model, not a production anti-spoofing system.",
-).save(path)
-PY
+python recipes/multisource.py card --work "$WORK" --shared "$SHARED" --card "$WORK/model/$NAME.card.json" \
+    --limitations "Webcam frames and phone/monitor/TV replays of tutorial users, two labs' datasets; few \
+print attacks, no masks. The threshold is the EER of held-out people and repositories of the \
+training sources. A research model, not a production anti-spoofing system."
 liveness evaluate --model "$WORK/model/$NAME.card.json" --dataset "$SHARED/data/replay-attack/index.csv" \
     --split devel --report-dir "$WORK/reports/replay-attack-devel"
 echo "model in $WORK/model; Replay-Attack devel report in $WORK/reports/replay-attack-devel"

@@ -41,7 +41,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="with --threshold-from: report folders of test runs of this same model, judged at the "
         "new threshold from their saved scores and recorded in the card under their folder names",
     )
-    p.add_argument("--model", "-m", help="model to calibrate (default: the shipped model)")
+    p.add_argument("--model", "-m", help="the model to calibrate: " + options.MODEL_HELP)
     p.add_argument(
         "--bpcer",
         type=options.share_below_half,
@@ -87,16 +87,16 @@ def run(args: argparse.Namespace) -> int:
         100 * result.previous_bpcer,
     )
     if args.output:
-        from liveness.resources import DEFAULT_MODEL
+        from liveness.resources import model_location
 
-        card = write_calibrated(args.model or DEFAULT_MODEL, result, args.output)
+        card = write_calibrated(model_location(args.model), result, args.output)
         log.info("calibrated copy of the model: %s (use it with --model)", card)
     return 0
 
 
 def _calibrate_from_development(args: argparse.Namespace) -> int:
     from liveness.calibrate import from_development, write_calibrated
-    from liveness.resources import DEFAULT_MODEL
+    from liveness.resources import model_location
 
     result = from_development(args.threshold_from, args.record)
     for name, found in result.results.items():
@@ -111,7 +111,7 @@ def _calibrate_from_development(args: argparse.Namespace) -> int:
             options.fmt(video.get("acer")),
         )
     if args.output:
-        card = write_calibrated(args.model or DEFAULT_MODEL, result, args.output)
+        card = write_calibrated(model_location(args.model), result, args.output)
         log.info("copy of the model with this threshold and these numbers in its card: %s", card)
     return 0
 
@@ -122,7 +122,7 @@ def _check_output(args: argparse.Namespace) -> None:
         return
     from liveness.cards import CARD_SUFFIX, model_stem
     from liveness.outputs import check_output_folder
-    from liveness.resources import DEFAULT_MODEL
+    from liveness.resources import model_location
 
-    card_name = model_stem(Path(args.model or DEFAULT_MODEL)).name + CARD_SUFFIX
+    card_name = model_stem(model_location(args.model)).name + CARD_SUFFIX
     check_output_folder(args.output, (card_name,), args.overwrite)

@@ -43,7 +43,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         "without a blink is judged an attack (what `liveness demo --require-blink` does)",
     )
     p.add_argument("--report-dir", required=True, type=Path, help="folder for the report files")
-    p.add_argument("--model", "-m", help="model (.tflite, .keras or .card.json; default: the shipped model)")
+    p.add_argument("--model", "-m", help=options.MODEL_HELP)
     p.add_argument(
         "--reference",
         choices=("silentface", "celeba"),

@@ -57,11 +57,15 @@ def add_detector_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+MODEL_HELP = (
+    "model file (.tflite, .keras, .npz or .card.json) or a bundled model: livenessnet-x3 (the "
+    "default) or colour-texture (ranks faces of new webcams better; calibrate it on your camera)"
+)
+
+
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """--model and --threshold, for the commands that run a model on faces."""
-    p.add_argument(
-        "--model", "-m", help="model file (.tflite, .keras or .card.json; default: the shipped model)"
-    )
+    p.add_argument("--model", "-m", help=MODEL_HELP)
     p.add_argument(
         "--threshold", type=probability, help="real-probability threshold (default: the model card's)"
     )

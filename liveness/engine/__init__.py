@@ -18,7 +18,7 @@ from liveness.detect import FaceDetector, create_detector
 from liveness.engine.backends import Backend, open_model_backend
 from liveness.errors import ModelLoadError
 from liveness.preprocess import context_crop, to_model_input
-from liveness.resources import DEFAULT_MODEL
+from liveness.resources import model_location
 from liveness.types import Face, Verdict
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,9 @@ class LivenessEngine:
         label_file: str | Path | None = None,
         threshold: float | None = None,
     ) -> LivenessEngine:
-        """Load a model by any of its files (default: the shipped model) and a detector."""
-        stem = model_stem(Path(model) if model else DEFAULT_MODEL)
+        """Load a model by any of its files or a bundled model's name (default: the shipped model) and a
+        detector."""
+        stem = model_stem(model_location(model))
         card = load_card(stem)
         if label_file is not None:
             _check_labels(card, Path(label_file))
