@@ -76,7 +76,7 @@ def test_colour_texture_ranks_replay_attack_devel_which_it_never_saw(shared, tmp
         scores.append(verdicts[0].score)
     is_real = [row["label"] == "real" for row in rows]
     found = auc(np.array(is_real), np.array(scores))
-    assert found is not None and found > 0.93, found  # 0.98 here, 0.975 on all 3,600 frames (its card)
+    assert found is not None and found > 0.93, found  # 0.99 here, 0.977 on all 3,600 frames (its card)
 
 
 def test_check_and_calibrate_take_the_bundled_name(shared, tmp_path):

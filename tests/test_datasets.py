@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from liveness.data.datasets import Sample, load_images, load_samples, split_samples
+from liveness.data.datasets import Sample, group_folds, load_images, load_samples, split_samples
 from liveness.errors import DatasetError
 
 
@@ -63,6 +63,22 @@ def test_split_is_subject_disjoint_and_keeps_both_classes():
     assert not train_subjects & val_subjects
     assert {samples[i].label for i in split.val} == {"real", "spoof"}
     assert split == split_samples(samples, 0.25, seed=1)  # reproducible
+
+
+def test_folds_hold_whole_groups_and_every_face_once():
+    spec = [
+        (f"s{s}", f"s{s}_{k}", label) for s in range(9) for k, label in enumerate(["real", "spoof", "spoof"])
+    ]
+    samples = _samples(spec)
+    folds, how = group_folds(samples, k=4, seed=3)
+    assert how == "4 subject folds" and sorted(i for f in folds for i in f) == list(range(len(samples)))
+    subjects = [{samples[i].subject for i in f} for f in folds]
+    assert all(not a & b for n, a in enumerate(subjects) for b in subjects[n + 1 :])
+    assert all({samples[i].label for i in f} == {"real", "spoof"} for f in folds)
+    assert max(map(len, folds)) - min(map(len, folds)) <= 12  # one subject's faces at most
+    assert group_folds(samples, k=4, seed=3) == (folds, how)  # reproducible
+    one = _samples([("s0", "r1", "real"), ("s0", "f1", "spoof")])
+    assert group_folds(one) is None  # a single group cannot score itself out of fold
 
 
 def test_split_falls_back_to_videos_then_time():

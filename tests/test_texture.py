@@ -186,6 +186,25 @@ def test_weights_decide_whose_crops_the_read_outs_follow():
     assert all(abs(g) < 0.1 for g in gaps(None))
 
 
+def test_the_threshold_is_the_typical_source_s_not_the_largest_s():
+    """Three sources whose scores sit at different levels: the median source's EER point wins,
+    where a pooled EER would follow the source with most crops."""
+    from liveness.train import _typical_source_threshold
+
+    rng = np.random.default_rng(0)
+    scores, is_real, sources = [], [], []
+    for name, level, n in (("low", 0.2, 400), ("mid", 0.5, 40), ("high", 0.8, 40), ("tiny", 0.9, 10)):
+        live, attack = level + 0.05 + rng.random(n) * 0.04, level - 0.05 - rng.random(n) * 0.04
+        scores += [*live, *attack]
+        is_real += [True] * n + [False] * n
+        sources += [name] * (2 * n)
+    threshold, rule = _typical_source_threshold(np.array(is_real), np.array(scores), sources)
+    assert threshold == pytest.approx(0.5, abs=0.01) and rule == "median of 3 sources' EER points"
+    few = np.array(sources) == "tiny"
+    pooled, rule = _typical_source_threshold(np.array(is_real)[few], np.array(scores)[few], ["tiny"] * 20)
+    assert pooled == pytest.approx(0.9, abs=0.01) and rule == "EER point"  # too few crops for a source
+
+
 def test_options_of_networks_are_refused_for_a_colour_texture_model(tmp_path):
     with pytest.raises(ConfigError, match="--distribute do not apply"):
         TrainConfig(dataset="x", architecture=texture.ARCHITECTURE, distribute="mirrored")
@@ -208,7 +227,10 @@ def test_trains_without_tensorflow_and_scores_through_the_engine(gathered, tmp_p
     card = json.loads(model.with_name("texture.card.json").read_text())
     assert card["architecture"] == "colour-texture" and card["input_size"] == 128
     validation = card["metrics"]["validation_frame_level"]
-    assert validation["auc"] > 0.9, validation  # the six shared videos, held out by subject
+    # every crop of the six shared videos scored by a model fitted on the other two subjects (0.77);
+    # one held-out subject alone gave 0.9 before the threshold came from out-of-fold scores
+    assert validation["auc"] > 0.7 and validation["n_real"] + validation["n_attack"] > 200, validation
+    assert "out-of-fold" in card["threshold_source"]
     assert 0.0 < card["threshold"] < 1.0
 
     engine = LivenessEngine.load(model, detector=detector)

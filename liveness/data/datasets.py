@@ -206,6 +206,31 @@ def split_samples(samples: list[Sample], val_fraction: float = 0.25, seed: int =
     return _temporal_split(samples, val_fraction)
 
 
+def group_folds(samples: list[Sample], k: int = 4, seed: int = 42) -> tuple[list[list[int]], str] | None:
+    """Whole subjects (else whole videos) dealt into up to `k` folds, largest first to the
+    smallest fold after a seeded shuffle, so that every face can be scored by a model fitted
+    without its group; None unless every fold and the rest beside it hold both classes."""
+    labels = sorted({s.label for s in samples})
+    for key in ("subject", "video_id"):
+        groups = [getattr(s, key) for s in samples]
+        if not all(groups):
+            continue
+        by_group: dict[str, list[int]] = defaultdict(list)
+        for i, g in enumerate(groups):
+            by_group[g].append(i)
+        names = sorted(by_group)
+        random.Random(seed).shuffle(names)
+        folds: list[list[int]] = [[] for _ in range(min(k, len(names)))]
+        for name in sorted(names, key=lambda n: -len(by_group[n])):
+            min(folds, key=len).extend(by_group[name])
+        held = [set(f) for f in folds]
+        rests = [[i for i in range(len(samples)) if i not in h] for h in held]
+        sides = [*folds, *rests]
+        if len(folds) >= 2 and all(_has_label(samples, side, lab) for side in sides for lab in labels):
+            return [sorted(f) for f in folds], f"{len(folds)} {key} folds"
+    return None
+
+
 def _group_split(
     samples: list[Sample], groups: list[str], val_fraction: float, seed: int
 ) -> tuple[list[int], list[int]] | None:
