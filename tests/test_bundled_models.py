@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -46,22 +44,6 @@ def test_the_colour_texture_card_names_every_source_and_its_terms():
     assert devel["frame_level"]["threshold"] == pytest.approx(card.threshold)
     files = [TEXTURE, *(TEXTURE.parent / name for name in card.files)]
     assert sum(p.stat().st_size for p in files) < 5_000_000
-
-
-def test_colour_texture_loads_by_name_without_tensorflow(shared):
-    code = (
-        "import sys, cv2\n"
-        "from liveness.engine import LivenessEngine\n"
-        "engine = LivenessEngine.load('colour-texture')\n"
-        f"frame = cv2.VideoCapture({str(REAL_VIDEO)!r}).read()[1]\n"
-        "verdicts = engine.analyse(frame)\n"
-        "assert len(verdicts) == 1 and engine.backend.name == 'texture', verdicts\n"
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
-        "print(verdicts[0].score)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert 0.0 <= float(done.stdout.strip()) <= 1.0
 
 
 def test_colour_texture_ranks_replay_attack_devel_which_it_never_saw(shared, tmp_path, detector):

@@ -66,15 +66,16 @@ def test_engine_scores_every_face_in_one_batch(trained_model, detector, face_fra
     assert two[0].score == pytest.approx(two[1].score, abs=1e-6) == pytest.approx(v.score, abs=1e-5)
 
 
-def test_shipped_model_loads_without_tensorflow(shared):
+@pytest.mark.parametrize(("name", "runtime"), [(None, "litert"), ("colour-texture", "texture")])
+def test_bundled_models_load_without_tensorflow(shared, name, runtime):
     code = (
         "import sys, cv2\n"
         "from liveness.engine import LivenessEngine\n"
-        "engine = LivenessEngine.load()\n"
+        f"engine = LivenessEngine.load({name!r})\n"
         f"frame = cv2.VideoCapture({str(REAL_VIDEO)!r}).read()[1]\n"
         "verdicts = engine.analyse(frame)\n"
         "assert len(verdicts) == 1, verdicts\n"
-        "assert engine.backend.name.startswith('litert')\n"
+        f"assert engine.backend.name.startswith({runtime!r}), engine.backend.name\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
         "print(verdicts[0].score)\n"
     )
