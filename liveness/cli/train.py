@@ -52,7 +52,8 @@ def add(sub: argparse._SubParsersAction) -> None:
         "--val-fraction",
         type=float,
         default=0.25,
-        help="share of subjects (or videos) held out for validation (default: 0.25)",
+        help="share of subjects (or videos) held out for validation (default: 0.25); a colour-texture "
+        "model scores 4 folds of them out of fold instead, and uses it only when they cannot be made",
     )
     p.add_argument(
         "--patience",
