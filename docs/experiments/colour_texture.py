@@ -253,8 +253,18 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
         x = np.stack([x_of[r["path"]] for r in rows])
     y = np.array([r["label"] == "real" for r in rows])
     target = np.array([float(teachers[r["path"]]["teacher"]) for r in rows])
+    if getattr(args, "teacher_logit", False):
+        target = np.log(np.clip(target, 0.01, 0.99) / (1 - np.clip(target, 0.01, 0.99)))
     weights = source_weights(rows) if args.balance else None
     return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
+
+
+def logit_read_out(model: texture.TextureModel, x: np.ndarray) -> dict[str, np.ndarray]:
+    """With --teacher-logit the ridge estimates log-odds: back through the logistic function, and
+    the blend with the labels' read-out made from that (replacing the clipped ones)."""
+    z = (x - model.mean) / model.scale
+    distilled = 1.0 / (1.0 + np.exp(-(z @ model.teacher_coef + model.teacher_bias)))
+    return {"distilled": distilled, "blend": (model.labels_probability(x) + distilled) / 2}
 
 
 def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarray:
@@ -306,6 +316,9 @@ def main() -> int:
     )
     p.add_argument("--balance", action="store_true", help="every training source weighs the same in total")
     p.add_argument(
+        "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
+    )
+    p.add_argument(
         "--train-fraction", type=float, default=1.0, help="fit on this random share of each source's faces"
     )
     p.add_argument("--ra-devel", action="store_true", help="also the in-dataset check on Replay-Attack devel")
@@ -320,6 +333,8 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
+    if args.teacher_logit and (args.ra_devel or args.centre or args.with_run):
+        p.error("--teacher-logit is scored on the yardstick's folds only")
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.corpus / "teachers.csv").exists():
         corpus_faces(args.corpus, args.out, args)
@@ -348,6 +363,7 @@ def main() -> int:
             "labels": model.labels_probability(x_test),
             "distilled": model.teacher_score(x_test),
             "blend": model.real_probability(x_test),
+            **(logit_read_out(model, x_test) if args.teacher_logit else {}),
             **{
                 ref: np.array([float(teachers[r["path"]][ref]) for r in test_rows])
                 for ref in ("teacher", "celeba", "silentface", "shipped")
@@ -391,6 +407,7 @@ def main() -> int:
         + "-balance" * args.balance
         + "-chi2" * args.chi2
         + "-centre" * args.centre
+        + "-teacher-logit" * args.teacher_logit
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
