@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import cv2
@@ -259,6 +260,25 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
     return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
 
 
+def camera_axes_removed(train_rows, test_rows, x_of, k: int) -> dict[str, np.ndarray]:
+    """Every fold face's descriptor without the k leading principal directions of the training
+    sources' live means (sources with 20 live faces or more), in units of the training spread."""
+    x = np.stack([x_of[r["path"]] for r in train_rows])
+    scale = x.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    live = defaultdict(list)
+    for r, v in zip(train_rows, x, strict=True):
+        if r["label"] == "real":
+            live[r["source_name"]].append(v / scale)
+    means = np.stack([np.mean(v, axis=0) for v in live.values() if len(v) >= 20])
+    axes = np.linalg.svd(means - means.mean(axis=0), full_matrices=False)[2][:k]
+    out = {}
+    for r in [*train_rows, *test_rows]:
+        z = x_of[r["path"]] / scale
+        out[r["path"]] = ((z - (z @ axes.T) @ axes) * scale).astype(np.float32)
+    return out
+
+
 def logit_read_out(model: texture.TextureModel, x: np.ndarray) -> dict[str, np.ndarray]:
     """With --teacher-logit the ridge estimates log-odds: back through the logistic function, and
     the blend with the labels' read-out made from that (replacing the clipped ones)."""
@@ -319,6 +339,12 @@ def main() -> int:
         "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
     )
     p.add_argument(
+        "--project-out",
+        type=int,
+        default=0,
+        help="remove this many leading directions of the training sources' live means",
+    )
+    p.add_argument(
         "--train-fraction", type=float, default=1.0, help="fit on this random share of each source's faces"
     )
     p.add_argument("--ra-devel", action="store_true", help="also the in-dataset check on Replay-Attack devel")
@@ -333,8 +359,8 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
-    if args.teacher_logit and (args.ra_devel or args.centre or args.with_run):
-        p.error("--teacher-logit is scored on the yardstick's folds only")
+    if (args.teacher_logit or args.project_out) and (args.ra_devel or args.centre or args.with_run):
+        p.error("--teacher-logit and --project-out are scored on the yardstick's folds only")
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.corpus / "teachers.csv").exists():
         corpus_faces(args.corpus, args.out, args)
@@ -356,9 +382,12 @@ def main() -> int:
             results[name] = centred_fold(args, train_rows, test_rows, x_of, teachers)
             print(name, {k: round(v["auc"], 3) for k, v in results[name].items()}, flush=True)
             continue
-        x_test = np.stack([x_of[r["path"]] for r in test_rows])
+        x_fold = (
+            camera_axes_removed(train_rows, test_rows, x_of, args.project_out) if args.project_out else x_of
+        )
+        x_test = np.stack([x_fold[r["path"]] for r in test_rows])
         is_real = np.array([r["label"] == "real" for r in test_rows])
-        model = fitted(args, train_rows, x_of, teachers)
+        model = fitted(args, train_rows, x_fold, teachers)
         scores = {
             "labels": model.labels_probability(x_test),
             "distilled": model.teacher_score(x_test),
@@ -408,6 +437,7 @@ def main() -> int:
         + "-chi2" * args.chi2
         + "-centre" * args.centre
         + "-teacher-logit" * args.teacher_logit
+        + f"-project{args.project_out}" * bool(args.project_out)
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
