@@ -66,6 +66,9 @@ def test_check_and_calibrate_take_the_bundled_name(shared, tmp_path):
     assert check.returncode in (0, 1), check.stderr[-2000:]
     answer = json.loads(check.stdout)
     assert answer["model"] == "colour_texture" and answer["decision"] in ("live", "attack")
+    typo = run_cli("check", str(REAL_VIDEO), "--model", "colour_texture")
+    assert typo.returncode != 0 and "Traceback" not in typo.stderr
+    assert "bundled models: livenessnet-x3, colour-texture" in typo.stderr  # the names it could have meant
     mine = tmp_path / "mine"
     live = ("--live", str(REAL_VIDEO), "--skip", "4")
     done = run_cli("calibrate", "--model", "colour-texture", *live, "--output", str(mine))

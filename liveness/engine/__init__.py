@@ -18,7 +18,7 @@ from liveness.detect import FaceDetector, create_detector
 from liveness.engine.backends import Backend, open_model_backend
 from liveness.errors import ModelLoadError
 from liveness.preprocess import context_crop, to_model_input
-from liveness.resources import model_location
+from liveness.resources import BUNDLED_MODELS, model_location
 from liveness.types import Face, Verdict
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ def load_card(stem: Path) -> ModelCard:
         raise ModelLoadError(
             f"model card {path} not found"
             + (f" (found {present})" if present else "")
-            + "; models are trained with `liveness train`, which writes the card"
+            + "; models are trained with `liveness train`, which writes the card; bundled models: "
+            + ", ".join(BUNDLED_MODELS)
         )
     card = ModelCard.load(path)
     for name, digest in card.files.items():
