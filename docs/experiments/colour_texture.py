@@ -92,6 +92,50 @@ def features(
         return dict(zip(paths, z["x"], strict=True)), dict(zip(paths, z["q"], strict=True))
 
 
+def camera_altered(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One copy of a crop as another camera might have filmed it: channel gains, a tone curve, and
+    maybe JPEG, blur and noise (the ranges written in docs/across_sources.md)."""
+    x = rgb.astype(np.float32) * rng.uniform(0.85, 1.15, size=3)
+    x = 255.0 * (np.clip(x, 0, 255) / 255.0) ** rng.uniform(0.8, 1.25)
+    out = np.clip(x, 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        _, data = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
+        out = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+    if rng.random() < 0.3:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
+    if rng.random() < 0.3:
+        out = np.clip(out + rng.normal(0, rng.uniform(1, 4), out.shape), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+def altered_features(
+    rows: list[dict[str, str]], args: argparse.Namespace, cache: Path
+) -> dict[str, np.ndarray]:
+    """The descriptors (as the read-outs see them) of --augment-copies altered copies of every
+    row's crop, computed once (seed 0) and cached."""
+    if not cache.exists():
+        manifest = cache.with_suffix(".csv")
+        write_rows(manifest, rows)
+        images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
+        rng = np.random.default_rng(0)
+        x = np.stack(
+            [
+                [
+                    texture.describe(camera_altered(im.astype(np.uint8), rng), args.grid)
+                    for _ in range(args.augment_copies)
+                ]
+                for im in tqdm(images, desc="altering", unit="face")
+            ]
+        )
+        np.savez(cache, paths=np.array([rows[i]["path"] for i in kept]), x=x)
+    with np.load(cache) as z:
+        empty = np.zeros(0, np.float32)
+        return {
+            p: np.stack([variant(v, empty, args) for v in x])
+            for p, x in zip(z["paths"].tolist(), z["x"], strict=True)
+        }
+
+
 def corpus_faces(
     corpus: Path, cache: Path, args: argparse.Namespace
 ) -> tuple[list[dict[str, str]], dict[str, np.ndarray], dict[str, dict[str, str]]]:
@@ -254,6 +298,10 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
         x = np.stack([x_of[r["path"]] for r in rows])
     y = np.array([r["label"] == "real" for r in rows])
     target = np.array([float(teachers[r["path"]]["teacher"]) for r in rows])
+    if getattr(args, "altered", None):  # each face's altered copies, with its label and score
+        copies = [args.altered[r["path"]] for r in rows]
+        x = np.concatenate([x, *np.swapaxes(np.stack(copies), 0, 1)])
+        y, target = np.tile(y, 1 + len(copies[0])), np.tile(target, 1 + len(copies[0]))
     if getattr(args, "teacher_logit", False):
         target = np.log(np.clip(target, 0.01, 0.99) / (1 - np.clip(target, 0.01, 0.99)))
     weights = source_weights(rows) if args.balance else None
@@ -339,6 +387,12 @@ def main() -> int:
         "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
     )
     p.add_argument(
+        "--augment-copies",
+        type=int,
+        default=0,
+        help="also fit on this many camera-altered copies of every training face",
+    )
+    p.add_argument(
         "--project-out",
         type=int,
         default=0,
@@ -359,14 +413,24 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
-    if (args.teacher_logit or args.project_out) and (args.ra_devel or args.centre or args.with_run):
-        p.error("--teacher-logit and --project-out are scored on the yardstick's folds only")
+    special = args.teacher_logit or args.project_out or args.augment_copies
+    if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
+        p.error(
+            "--teacher-logit, --project-out and --augment-copies are scored on the yardstick's folds only"
+        )
+    if args.augment_copies and (args.project_out or len(args.crop_scale) > 1 or args.distortion):
+        p.error("--augment-copies takes one crop scale and no other descriptor change")
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.corpus / "teachers.csv").exists():
         corpus_faces(args.corpus, args.out, args)
         print("descriptors cached; score the teachers (recipes/score_teachers.py) to fit and judge")
         return 0
     rows, x_of, teachers = corpus_faces(args.corpus, args.out, args)
+    if args.augment_copies:
+        cache = (
+            args.out / f"altered-s{args.size}-c{args.crop_scale[0]}-g{args.grid}-k{args.augment_copies}.npz"
+        )
+        args.altered = altered_features(rows, args, cache)
     pool = rows
     if args.train_corpus:
         pool, x_more, teachers_more = corpus_faces(args.train_corpus, args.out / args.train_corpus.name, args)
@@ -438,6 +502,7 @@ def main() -> int:
         + "-centre" * args.centre
         + "-teacher-logit" * args.teacher_logit
         + f"-project{args.project_out}" * bool(args.project_out)
+        + f"-altered{args.augment_copies}" * bool(args.augment_copies)
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
