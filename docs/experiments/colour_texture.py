@@ -143,9 +143,11 @@ def corpus_faces(
     read-outs see it, and its cached scores (descriptors computed once into `cache`)."""
     cache.mkdir(parents=True, exist_ok=True)
     rows = read_rows(corpus / "manifest.csv")
+    views = [(args.size, c) for c in args.crop_scale]
+    views += [(size, args.crop_scale[0]) for size in getattr(args, "extra_size", None) or []]
     per_scale = [
-        features(rows, args.size, c, cache / f"features-s{args.size}-c{c}-g{args.grid}.npz", args.grid)
-        for c in args.crop_scale
+        features(rows, size, c, cache / f"features-s{size}-c{c}-g{args.grid}.npz", args.grid)
+        for size, c in views
     ]
     x_of = {
         p: np.concatenate([variant(x[p], q[p], args) for x, q in per_scale])
@@ -387,6 +389,9 @@ def main() -> int:
         "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
     )
     p.add_argument(
+        "--extra-size", type=int, nargs="+", help="also the descriptors at these sizes, concatenated"
+    )
+    p.add_argument(
         "--augment-copies",
         type=int,
         default=0,
@@ -413,7 +418,7 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
-    special = args.teacher_logit or args.project_out or args.augment_copies
+    special = args.teacher_logit or args.project_out or args.augment_copies or args.extra_size
     if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
         p.error(
             "--teacher-logit, --project-out and --augment-copies are scored on the yardstick's folds only"
@@ -503,6 +508,7 @@ def main() -> int:
         + "-teacher-logit" * args.teacher_logit
         + f"-project{args.project_out}" * bool(args.project_out)
         + f"-altered{args.augment_copies}" * bool(args.augment_copies)
+        + "".join(f"-plus{size}" for size in args.extra_size or [])
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
