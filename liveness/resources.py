@@ -15,7 +15,7 @@ from liveness.errors import ModelLoadError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_MODEL = ASSETS / "livenessnet_x3.card.json"
-# models that ship in the package, by the names `--model` accepts (docs: README "Which model")
+# models that ship in the package, by the names `--model` accepts (README: "What the numbers mean")
 BUNDLED_MODELS = {
     "livenessnet-x3": DEFAULT_MODEL,
     "colour-texture": ASSETS / "colour_texture.card.json",
