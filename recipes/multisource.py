@@ -61,7 +61,7 @@ def devel_metrics(report: Path) -> dict:
     """Replay-Attack devel as `liveness evaluate` judged it at the model's own threshold."""
     found = json.loads(report.read_text(encoding="utf-8"))
     return {
-        "threshold_from": "the model's own (held-out groups of its training sources)",
+        "threshold_from": "the model's own (its card's threshold_source)",
         "frame_level": found["frame_level"],
         "video_level": found.get("video_level"),
     }
