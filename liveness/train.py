@@ -234,7 +234,7 @@ def train_texture(config: TrainConfig) -> TrainResult:
         out_of_fold[held] = fitted(rest).real_probability(features[held])
     scored = np.flatnonzero(~np.isnan(out_of_fold))
     sources = [loaded[i].source for i in scored]
-    threshold, rule = _typical_source_threshold(is_real[scored], out_of_fold[scored], sources)
+    threshold, rule = typical_source_threshold(is_real[scored], out_of_fold[scored], sources)
     log.info("threshold %.4f: %s (%s, %d crops)", threshold, rule, how, len(scored))
     model = fitted(np.arange(len(loaded)))  # every face: the folds only set the threshold
     validation = _validation_metrics(is_real[scored], out_of_fold[scored], threshold)
@@ -264,7 +264,7 @@ def _texture_folds(samples: list[Sample], config: TrainConfig) -> tuple[list[np.
     return [np.array(split.val)], f"one {split.how} validation split"
 
 
-def _typical_source_threshold(
+def typical_source_threshold(
     is_real: np.ndarray, scores: np.ndarray, sources: list[str]
 ) -> tuple[float, str]:
     """The median over sources (20 live and 20 attack crops or more) of each one's EER point: what

@@ -189,7 +189,7 @@ def test_weights_decide_whose_crops_the_read_outs_follow():
 def test_the_threshold_is_the_typical_source_s_not_the_largest_s():
     """Three sources whose scores sit at different levels: the median source's EER point wins,
     where a pooled EER would follow the source with most crops."""
-    from liveness.train import _typical_source_threshold
+    from liveness.train import typical_source_threshold
 
     rng = np.random.default_rng(0)
     scores, is_real, sources = [], [], []
@@ -198,10 +198,10 @@ def test_the_threshold_is_the_typical_source_s_not_the_largest_s():
         scores += [*live, *attack]
         is_real += [True] * n + [False] * n
         sources += [name] * (2 * n)
-    threshold, rule = _typical_source_threshold(np.array(is_real), np.array(scores), sources)
+    threshold, rule = typical_source_threshold(np.array(is_real), np.array(scores), sources)
     assert threshold == pytest.approx(0.5, abs=0.01) and rule == "median of 3 sources' EER points"
     few = np.array(sources) == "tiny"
-    pooled, rule = _typical_source_threshold(np.array(is_real)[few], np.array(scores)[few], ["tiny"] * 20)
+    pooled, rule = typical_source_threshold(np.array(is_real)[few], np.array(scores)[few], ["tiny"] * 20)
     assert pooled == pytest.approx(0.9, abs=0.01) and rule == "EER point"  # too few crops for a source
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from liveness import texture
 from liveness.data.manifest import read_rows
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
+from liveness.train import typical_source_threshold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -92,15 +93,10 @@ def out_of_fold(rows: list[dict[str, str]], x_of, teachers, seed: int = 0) -> np
     return scores
 
 
-def median_source_threshold(rows: list[dict[str, str]], scores: np.ndarray) -> float:
+def per_source_median(rows: list[dict[str, str]], scores: np.ndarray) -> float:
+    """The package's rule (`liveness.train.typical_source_threshold`) on manifest rows."""
     is_real = np.array([r["label"] == "real" for r in rows])
-    sources = np.array([r["source_name"] for r in rows])
-    thresholds = []
-    for name in sorted(set(sources)):
-        mine = sources == name
-        if is_real[mine].sum() >= MIN_CLASS and (~is_real[mine]).sum() >= MIN_CLASS:
-            thresholds.append(eer(is_real[mine], scores[mine])[1])
-    return float(np.median(thresholds))
+    return typical_source_threshold(is_real, scores, [r["source_name"] for r in rows])[0]
 
 
 def pooled_threshold(rows: list[dict[str, str]], scores: np.ndarray) -> float:
@@ -145,7 +141,7 @@ def main() -> int:
         test_scores = score(fit(train, x_of, teachers), test, x_of)
         results["out-of-fold, pooled EER"][name] = judged(test, test_scores, pooled_threshold(train, oof))
         results["out-of-fold, per-source median"][name] = judged(
-            test, test_scores, median_source_threshold(train, oof)
+            test, test_scores, per_source_median(train, oof)
         )
         print(name, {k: round(v[name]["hter"], 3) for k, v in results.items()}, flush=True)
     summary = {}
