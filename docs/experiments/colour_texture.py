@@ -423,7 +423,9 @@ def main() -> int:
         p.error(
             "--teacher-logit, --project-out and --augment-copies are scored on the yardstick's folds only"
         )
-    if args.augment_copies and (args.project_out or len(args.crop_scale) > 1 or args.distortion):
+    if args.augment_copies and (
+        args.project_out or len(args.crop_scale) > 1 or args.distortion or args.extra_size
+    ):
         p.error("--augment-copies takes one crop scale and no other descriptor change")
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.corpus / "teachers.csv").exists():
