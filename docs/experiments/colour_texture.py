@@ -92,6 +92,81 @@ def features(
         return dict(zip(paths, z["x"], strict=True)), dict(zip(paths, z["q"], strict=True))
 
 
+def colour_channels(rgb: np.ndarray) -> np.ndarray:
+    """The six HSV and YCbCr channels of an RGB crop as float32, as the package's LBP reads them."""
+    hsv, ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    return np.concatenate([hsv, ycc], axis=2).astype(np.float32)
+
+
+LPQ_WINDOW = 7
+
+
+def lpq(rgb: np.ndarray) -> np.ndarray:
+    """Local phase quantisation of each channel: the signs of the real and imaginary parts of a
+    7 x 7 short-term Fourier transform at (a, 0), (0, a), (a, a), (a, -a), a = 1/7, as an 8-bit
+    code a pixel (no decorrelation); a normalised 256-bin histogram a channel, valid pixels only."""
+    r = LPQ_WINDOW // 2
+    x = np.arange(-r, r + 1, dtype=np.float32)
+    one = np.ones_like(x)
+    cos, sin = np.cos(2 * np.pi * x / LPQ_WINDOW), np.sin(2 * np.pi * x / LPQ_WINDOW)
+    out = []
+    for channel in cv2.split(colour_channels(rgb)):
+
+        def sep(kx: np.ndarray, ky: np.ndarray, ch: np.ndarray = channel) -> np.ndarray:
+            """The window's response with kernel kx along rows and ky down columns, valid pixels."""
+            return cv2.sepFilter2D(ch, cv2.CV_32F, kx, ky)[r:-r, r:-r]
+
+        cc, ss, sc, cs = sep(cos, cos), sep(sin, sin), sep(sin, cos), sep(cos, sin)
+        parts = [sep(cos, one), -sep(sin, one), sep(one, cos), -sep(one, sin)]
+        parts += [cc - ss, -(sc + cs), cc + ss, cs - sc]
+        code = sum((part > 0).astype(np.int32) << bit for bit, part in enumerate(parts))
+        out.append(np.bincount(code.ravel(), minlength=256) / code.size)
+    return np.concatenate(out).astype(np.float32)
+
+
+COALBP_DISTANCE = 2
+
+
+def coalbp(rgb: np.ndarray) -> np.ndarray:
+    """Co-occurrence of adjacent LBPs of each channel: the 4-neighbour LBP (up, right, down, left at
+    radius 1, a 4-bit code) of each pixel paired with the code COALBP_DISTANCE pixels to the right,
+    below, below-right and below-left; a normalised 256-bin histogram a direction and channel."""
+    d = COALBP_DISTANCE
+    out = []
+    for channel in cv2.split(colour_channels(rgb)):
+        centre = channel[1:-1, 1:-1]
+        code = (
+            (channel[:-2, 1:-1] >= centre).astype(np.int32)
+            | (channel[1:-1, 2:] >= centre) << 1
+            | (channel[2:, 1:-1] >= centre) << 2
+            | (channel[1:-1, :-2] >= centre) << 3
+        )
+        h, w = code.shape
+        for dy, dx in ((0, d), (d, 0), (d, d), (d, -d)):
+            x0, x1 = max(0, -dx), w - max(0, dx)  # columns whose partner dx away is inside
+            pairs = (code[: h - dy, x0:x1] << 4 | code[dy:, x0 + dx : x1 + dx]).ravel()
+            out.append(np.bincount(pairs, minlength=256) / pairs.size)
+    return np.concatenate(out).astype(np.float32)
+
+
+CODES = {"lpq": lpq, "coalbp": coalbp}
+
+
+def code_features(rows: list[dict[str, str]], args: argparse.Namespace, kind: str, cache: Path) -> dict:
+    """Another code's histograms (CODES[kind]) of every row's crop, computed once and cached; the
+    square roots with --hellinger, as the LBP histograms."""
+    if not cache.exists():
+        manifest = cache.with_suffix(".csv")
+        write_rows(manifest, rows)
+        images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
+        code = CODES[kind]
+        x = np.stack([code(im.astype(np.uint8)) for im in tqdm(images, desc=kind, unit="face")])
+        np.savez(cache, paths=np.array([rows[i]["path"] for i in kept]), x=x)
+    with np.load(cache) as z:
+        x = np.sqrt(z["x"]) if args.hellinger else z["x"]
+        return dict(zip(z["paths"].tolist(), x, strict=True))
+
+
 def camera_altered(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One copy of a crop as another camera might have filmed it: channel gains, a tone curve, and
     maybe JPEG, blur and noise (the ranges written in docs/across_sources.md)."""
@@ -154,6 +229,9 @@ def corpus_faces(
         for p in per_scale[0][0]
         if all(p in x for x, _ in per_scale)
     }
+    for kind in [k for k in CODES if getattr(args, k, False)]:
+        more = code_features(rows, args, kind, cache / f"{kind}-s{args.size}-c{args.crop_scale[0]}.npz")
+        x_of = {p: np.concatenate([x, more[p]]) for p, x in x_of.items() if p in more}
     scored = corpus / "teachers.csv"
     teachers = {r["path"]: r for r in read_rows(scored)} if scored.exists() else {}
     return [r for r in rows if r["path"] in x_of and r["path"] in teachers], x_of, teachers
@@ -388,6 +466,8 @@ def main() -> int:
     p.add_argument(
         "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
     )
+    p.add_argument("--lpq", action="store_true", help="append local phase quantisation histograms")
+    p.add_argument("--coalbp", action="store_true", help="append co-occurrence of adjacent LBP histograms")
     p.add_argument(
         "--extra-size", type=int, nargs="+", help="also the descriptors at these sizes, concatenated"
     )
@@ -511,6 +591,8 @@ def main() -> int:
         + f"-project{args.project_out}" * bool(args.project_out)
         + f"-altered{args.augment_copies}" * bool(args.augment_copies)
         + "".join(f"-plus{size}" for size in args.extra_size or [])
+        + "-lpq" * args.lpq
+        + "-coalbp" * args.coalbp
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
     if args.train_corpus:
