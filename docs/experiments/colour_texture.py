@@ -22,6 +22,7 @@ devel frame, by video, at a threshold fixed on held-out groups.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import defaultdict
@@ -385,7 +386,20 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
     if getattr(args, "teacher_logit", False):
         target = np.log(np.clip(target, 0.01, 0.99) / (1 - np.clip(target, 0.01, 0.99)))
     weights = source_weights(rows) if args.balance else None
+    if getattr(args, "lpq_labels_only", False):
+        return lpq_in_labels_only(x, y, target, args, weights)
     return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
+
+
+def lpq_in_labels_only(x, y, target, args, weights) -> texture.TextureModel:
+    """The labels' read-out on the whole descriptor, the teachers' ridge on the base descriptor
+    alone: its weights on the appended LPQ values are zero (ridge on a subset of standardised
+    columns is ridge on all of them with the others held at zero)."""
+    base = x.shape[1] - 6 * 256
+    labels = texture.fit(x, y, None, 1, args.c, args.alpha, root=False, weights=weights)
+    ridge = texture.fit(x[:, :base], y, target, 1, args.c, args.alpha, root=False, weights=weights)
+    coef = np.concatenate([ridge.teacher_coef, np.zeros(x.shape[1] - base, np.float32)])
+    return dataclasses.replace(labels, teacher_coef=coef, teacher_bias=ridge.teacher_bias)
 
 
 def camera_axes_removed(train_rows, test_rows, x_of, k: int) -> dict[str, np.ndarray]:
@@ -467,6 +481,9 @@ def main() -> int:
         "--teacher-logit", action="store_true", help="the ridge fits the teachers' score as log-odds"
     )
     p.add_argument("--lpq", action="store_true", help="append local phase quantisation histograms")
+    p.add_argument(
+        "--lpq-labels-only", action="store_true", help="with --lpq: the ridge reads the base descriptor"
+    )
     p.add_argument("--coalbp", action="store_true", help="append co-occurrence of adjacent LBP histograms")
     p.add_argument(
         "--extra-size", type=int, nargs="+", help="also the descriptors at these sizes, concatenated"
@@ -498,6 +515,8 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
+    if args.lpq_labels_only and not args.lpq:
+        p.error("--lpq-labels-only needs --lpq")
     special = args.teacher_logit or args.project_out or args.augment_copies or args.extra_size
     if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
         p.error(
@@ -592,6 +611,7 @@ def main() -> int:
         + f"-altered{args.augment_copies}" * bool(args.augment_copies)
         + "".join(f"-plus{size}" for size in args.extra_size or [])
         + "-lpq" * args.lpq
+        + "-labels-only" * args.lpq_labels_only
         + "-coalbp" * args.coalbp
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
