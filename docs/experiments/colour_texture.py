@@ -212,6 +212,59 @@ def altered_features(
         }
 
 
+def recaptured(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A synthetic recapture of a live crop (the steps and ranges written in docs/across_sources.md):
+    detail loss, a display's or paper's tone, a screen's grating or a print's grain, JPEG."""
+    side = rgb.shape[0]
+    small = max(8, round(side * rng.uniform(0.45, 0.8)))
+    x = cv2.resize(cv2.resize(rgb, (small, small), interpolation=cv2.INTER_AREA), (side, side))
+    x = x.astype(np.float32)
+    grey = x.mean(axis=2, keepdims=True)
+    x = grey + rng.uniform(0.7, 1.0) * (x - grey)
+    black, white = rng.uniform(10, 40), rng.uniform(200, 245)
+    x = black + (white - black) * np.clip(x, 0, 255) / 255.0
+    if rng.random() < 0.5:
+        yy, xx = np.mgrid[:side, :side].astype(np.float32)
+        angle, period = rng.uniform(0, np.pi), rng.uniform(2.5, 6.0)
+        phase = 2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period
+        x = x + rng.uniform(2, 6) * np.sin(phase)[..., None]
+    else:
+        grain = rng.normal(0, rng.uniform(2, 5), x.shape).astype(np.float32)
+        x = x + cv2.GaussianBlur(grain, (0, 0), 0.5)
+    out = np.clip(x, 0, 255).astype(np.uint8)
+    _, data = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 91))])
+    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def synthetic_attacks(rows: list[dict[str, str]], args: argparse.Namespace, cache: Path) -> dict:
+    """The descriptors (as the read-outs see them) of one synthetic recapture of every live row's
+    crop, computed once (seed 0) and cached."""
+    if not cache.exists():
+        manifest = cache.with_suffix(".csv")
+        write_rows(manifest, rows)  # both classes: a dataset of one class is refused
+        images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
+        live = [(i, im) for i, im in zip(kept, images, strict=True) if rows[i]["label"] == "real"]
+        rng = np.random.default_rng(0)
+        x = np.stack(
+            [
+                texture.describe(recaptured(im.astype(np.uint8), rng), args.grid)
+                for _, im in tqdm(live, desc="recapturing", unit="face")
+            ]
+        )
+        np.savez(cache, paths=np.array([rows[i]["path"] for i, _ in live]), x=x)
+    with np.load(cache) as z:
+        empty = np.zeros(0, np.float32)
+        return {p: variant(x, empty, args) for p, x in zip(z["paths"].tolist(), z["x"], strict=True)}
+
+
+def restandardised(model: texture.TextureModel, mean: np.ndarray, scale: np.ndarray) -> tuple:
+    """The ridge read-out of `model` as weights and bias on descriptors standardised by `mean` and
+    `scale` instead of its own (the same linear function of the raw descriptor)."""
+    coef = model.teacher_coef * scale / model.scale
+    bias = model.teacher_bias + float(((mean - model.mean) / model.scale) @ model.teacher_coef)
+    return coef.astype(np.float32), bias
+
+
 def corpus_faces(
     corpus: Path, cache: Path, args: argparse.Namespace
 ) -> tuple[list[dict[str, str]], dict[str, np.ndarray], dict[str, dict[str, str]]]:
@@ -388,7 +441,26 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
     weights = source_weights(rows) if args.balance else None
     if getattr(args, "lpq_labels_only", False):
         return lpq_in_labels_only(x, y, target, args, weights)
+    if getattr(args, "synthetic", None):
+        return with_synthetic_attacks(rows, x, y, target, args)
     return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
+
+
+def with_synthetic_attacks(rows, x, y, target, args) -> texture.TextureModel:
+    """The labels' read-out on the training faces and a synthetic recapture of each live one (an
+    attack), the teachers' ridge on the training faces alone, both in the first's standardisation."""
+    fakes = np.stack([args.synthetic[r["path"]] for r in rows if r["label"] == "real"])
+    labels = texture.fit(
+        np.concatenate([x, fakes]),
+        np.concatenate([y, np.zeros(len(fakes), bool)]),
+        None,
+        1,
+        args.c,
+        root=False,
+    )
+    ridge = texture.fit(x, y, target, 1, args.c, args.alpha, root=False)
+    coef, bias = restandardised(ridge, labels.mean, labels.scale)
+    return dataclasses.replace(labels, teacher_coef=coef, teacher_bias=bias)
 
 
 def lpq_in_labels_only(x, y, target, args, weights) -> texture.TextureModel:
@@ -484,6 +556,9 @@ def main() -> int:
     p.add_argument(
         "--lpq-labels-only", action="store_true", help="with --lpq: the ridge reads the base descriptor"
     )
+    p.add_argument(
+        "--synthetic-attacks", action="store_true", help="a synthetic recapture of each training live face"
+    )
     p.add_argument("--coalbp", action="store_true", help="append co-occurrence of adjacent LBP histograms")
     p.add_argument(
         "--extra-size", type=int, nargs="+", help="also the descriptors at these sizes, concatenated"
@@ -517,6 +592,19 @@ def main() -> int:
     args = p.parse_args()
     if args.lpq_labels_only and not args.lpq:
         p.error("--lpq-labels-only needs --lpq")
+    if args.synthetic_attacks and (
+        args.balance
+        or args.centre
+        or args.train_fraction < 1
+        or args.augment_copies
+        or args.train_corpus
+        or args.lpq
+        or args.coalbp
+        or args.distortion
+        or len(args.crop_scale) > 1
+        or args.extra_size
+    ):
+        p.error("--synthetic-attacks takes the base descriptor and fit, and no other change")
     special = args.teacher_logit or args.project_out or args.augment_copies or args.extra_size
     if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
         p.error(
@@ -532,6 +620,9 @@ def main() -> int:
         print("descriptors cached; score the teachers (recipes/score_teachers.py) to fit and judge")
         return 0
     rows, x_of, teachers = corpus_faces(args.corpus, args.out, args)
+    if args.synthetic_attacks:
+        cache = args.out / f"synthetic-s{args.size}-c{args.crop_scale[0]}-g{args.grid}.npz"
+        args.synthetic = synthetic_attacks(rows, args, cache)
     if args.augment_copies:
         cache = (
             args.out / f"altered-s{args.size}-c{args.crop_scale[0]}-g{args.grid}-k{args.augment_copies}.npz"
@@ -612,6 +703,7 @@ def main() -> int:
         + "".join(f"-plus{size}" for size in args.extra_size or [])
         + "-lpq" * args.lpq
         + "-labels-only" * args.lpq_labels_only
+        + "-synthetic" * args.synthetic_attacks
         + "-coalbp" * args.coalbp
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
