@@ -443,6 +443,8 @@ def fitted(args: argparse.Namespace, rows: list[dict[str, str]], x_of, teachers)
         return lpq_in_labels_only(x, y, target, args, weights)
     if getattr(args, "synthetic", None):
         return with_synthetic_attacks(rows, x, y, target, args)
+    if getattr(args, "within_source", False):
+        return ranked_within_sources(rows, x, y, target, args)
     return texture.fit(x, y, target, 1, args.c, args.alpha, root=False, weights=weights)
 
 
@@ -461,6 +463,42 @@ def with_synthetic_attacks(rows, x, y, target, args) -> texture.TextureModel:
     ridge = texture.fit(x, y, target, 1, args.c, args.alpha, root=False)
     coef, bias = restandardised(ridge, labels.mean, labels.scale)
     return dataclasses.replace(labels, teacher_coef=coef, teacher_bias=bias)
+
+
+PARTNERS = 5  # attack faces of its own source each live face is compared with
+
+
+def within_source_pairs(rows, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """z_live - z_attack for each live face and PARTNERS attack faces of its own source (seeded)."""
+    rng = np.random.default_rng(0)
+    sources = np.array([r["source_name"] for r in rows])
+    diffs = []
+    for source in sorted(set(sources)):
+        live, attack = np.flatnonzero((sources == source) & y), np.flatnonzero((sources == source) & ~y)
+        if not len(live) or not len(attack):
+            continue
+        for i in live:
+            partners = rng.choice(attack, min(PARTNERS, len(attack)), replace=False)
+            diffs.append(z[i] - z[partners])
+    return np.concatenate(diffs)
+
+
+def ranked_within_sources(rows, x, y, target, args) -> texture.TextureModel:
+    """The labels' read-out fitted on comparisons inside each training source only (a pairwise
+    logistic regression without intercept; a camera's offset cancels in each difference), mapped to
+    a probability by a 1-D logistic fit of the training labels on its score; the ridge as before."""
+    from sklearn.linear_model import LogisticRegression
+
+    base = texture.fit(x, y, target, 1, args.c, args.alpha, root=False)
+    z = (x - base.mean) / base.scale
+    d = within_source_pairs(rows, z, y)
+    pairs = np.concatenate([d, -d])
+    wins = np.concatenate([np.ones(len(d), int), np.zeros(len(d), int)])
+    c = args.c * len(rows) / len(pairs)
+    w = LogisticRegression(C=c, fit_intercept=False, max_iter=3000).fit(pairs, wins).coef_[0]
+    scale = LogisticRegression(C=1e6, max_iter=1000).fit((z @ w)[:, None], y.astype(int))
+    coef = (w * scale.coef_[0, 0]).astype(np.float32)
+    return dataclasses.replace(base, labels_coef=coef, labels_bias=float(scale.intercept_[0]))
 
 
 def lpq_in_labels_only(x, y, target, args, weights) -> texture.TextureModel:
@@ -558,6 +596,9 @@ def main() -> int:
     )
     p.add_argument(
         "--synthetic-attacks", action="store_true", help="a synthetic recapture of each training live face"
+    )
+    p.add_argument(
+        "--within-source", action="store_true", help="the labels' read-out ranks faces within each source"
     )
     p.add_argument("--coalbp", action="store_true", help="append co-occurrence of adjacent LBP histograms")
     p.add_argument(
@@ -704,6 +745,7 @@ def main() -> int:
         + "-lpq" * args.lpq
         + "-labels-only" * args.lpq_labels_only
         + "-synthetic" * args.synthetic_attacks
+        + "-within-source" * args.within_source
         + "-coalbp" * args.coalbp
     )
     tag += f"-f{args.train_fraction}" * (args.train_fraction < 1)
