@@ -13,7 +13,9 @@ folds (training on every corpus face of the other sources) and its test faces
 (the quick mode's 150 faces per class and source, or all with --score-cap 0).
 The references and the shipped model are scored on the same faces from the
 cache. --ra-devel adds the shipping rule's in-dataset check: every Replay-Attack
-devel frame, by video, at a threshold fixed on held-out groups.
+devel frame, by video, at a threshold fixed on held-out groups. The other options
+are the candidates tried against this base (other codes, views, fits, faces),
+each with the rule it was held to and its outcome in docs/across_sources.md.
 
     python docs/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture \
         --size 128 --crop-scale 1.5 --grid 2 --c 0.01 --alpha 100 --score-cap 0 --ra-devel
