@@ -155,19 +155,27 @@ def coalbp(rgb: np.ndarray) -> np.ndarray:
 CODES = {"lpq": lpq, "coalbp": coalbp}
 
 
-def code_features(rows: list[dict[str, str]], args: argparse.Namespace, kind: str, cache: Path) -> dict:
-    """Another code's histograms (CODES[kind]) of every row's crop, computed once and cached; the
-    square roots with --hellinger, as the LBP histograms."""
+def cached_per_crop(
+    rows: list[dict[str, str]], args: argparse.Namespace, cache: Path, per_crop, desc: str, keep=None
+) -> dict[str, np.ndarray]:
+    """per_crop(uint8 crop) of each row's crop (the first --crop-scale) that `keep` admits (every
+    row without it), computed once into `cache`; the rows' paths map to what it returned."""
     if not cache.exists():
         manifest = cache.with_suffix(".csv")
-        write_rows(manifest, rows)
+        write_rows(manifest, rows)  # every row: a dataset of one class is refused
         images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
-        code = CODES[kind]
-        x = np.stack([code(im.astype(np.uint8)) for im in tqdm(images, desc=kind, unit="face")])
-        np.savez(cache, paths=np.array([rows[i]["path"] for i in kept]), x=x)
+        chosen = [(i, im) for i, im in zip(kept, images, strict=True) if keep is None or keep(rows[i])]
+        x = np.stack([per_crop(im.astype(np.uint8)) for _, im in tqdm(chosen, desc=desc, unit="face")])
+        np.savez(cache, paths=np.array([rows[i]["path"] for i, _ in chosen]), x=x)
     with np.load(cache) as z:
-        x = np.sqrt(z["x"]) if args.hellinger else z["x"]
-        return dict(zip(z["paths"].tolist(), x, strict=True))
+        return dict(zip(z["paths"].tolist(), z["x"], strict=True))
+
+
+def code_features(rows: list[dict[str, str]], args: argparse.Namespace, kind: str, cache: Path) -> dict:
+    """Another code's histograms (CODES[kind]) of every row's crop, cached; the square roots with
+    --hellinger, as the LBP histograms."""
+    found = cached_per_crop(rows, args, cache, CODES[kind], kind)
+    return {p: np.sqrt(x) for p, x in found.items()} if args.hellinger else found
 
 
 def camera_altered(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -191,27 +199,16 @@ def altered_features(
 ) -> dict[str, np.ndarray]:
     """The descriptors (as the read-outs see them) of --augment-copies altered copies of every
     row's crop, computed once (seed 0) and cached."""
-    if not cache.exists():
-        manifest = cache.with_suffix(".csv")
-        write_rows(manifest, rows)
-        images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
-        rng = np.random.default_rng(0)
-        x = np.stack(
-            [
-                [
-                    texture.describe(camera_altered(im.astype(np.uint8), rng), args.grid)
-                    for _ in range(args.augment_copies)
-                ]
-                for im in tqdm(images, desc="altering", unit="face")
-            ]
+    rng = np.random.default_rng(0)
+
+    def copies(crop: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [texture.describe(camera_altered(crop, rng), args.grid) for _ in range(args.augment_copies)]
         )
-        np.savez(cache, paths=np.array([rows[i]["path"] for i in kept]), x=x)
-    with np.load(cache) as z:
-        empty = np.zeros(0, np.float32)
-        return {
-            p: np.stack([variant(v, empty, args) for v in x])
-            for p, x in zip(z["paths"].tolist(), z["x"], strict=True)
-        }
+
+    empty = np.zeros(0, np.float32)
+    found = cached_per_crop(rows, args, cache, copies, "altering")
+    return {p: np.stack([variant(v, empty, args) for v in x]) for p, x in found.items()}
 
 
 def recaptured(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -241,22 +238,14 @@ def recaptured(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def synthetic_attacks(rows: list[dict[str, str]], args: argparse.Namespace, cache: Path) -> dict:
     """The descriptors (as the read-outs see them) of one synthetic recapture of every live row's
     crop, computed once (seed 0) and cached."""
-    if not cache.exists():
-        manifest = cache.with_suffix(".csv")
-        write_rows(manifest, rows)  # both classes: a dataset of one class is refused
-        images, kept = load_images(load_samples(manifest), args.size, args.crop_scale[0])
-        live = [(i, im) for i, im in zip(kept, images, strict=True) if rows[i]["label"] == "real"]
-        rng = np.random.default_rng(0)
-        x = np.stack(
-            [
-                texture.describe(recaptured(im.astype(np.uint8), rng), args.grid)
-                for _, im in tqdm(live, desc="recapturing", unit="face")
-            ]
-        )
-        np.savez(cache, paths=np.array([rows[i]["path"] for i, _ in live]), x=x)
-    with np.load(cache) as z:
-        empty = np.zeros(0, np.float32)
-        return {p: variant(x, empty, args) for p, x in zip(z["paths"].tolist(), z["x"], strict=True)}
+    rng = np.random.default_rng(0)
+
+    def recapture(crop: np.ndarray) -> np.ndarray:
+        return texture.describe(recaptured(crop, rng), args.grid)
+
+    found = cached_per_crop(rows, args, cache, recapture, "recapturing", lambda r: r["label"] == "real")
+    empty = np.zeros(0, np.float32)
+    return {p: variant(x, empty, args) for p, x in found.items()}
 
 
 def restandardised(model: texture.TextureModel, mean: np.ndarray, scale: np.ndarray) -> tuple:
@@ -557,6 +546,39 @@ def variant(x: np.ndarray, q: np.ndarray, args: argparse.Namespace) -> np.ndarra
     return np.concatenate([x, q]) if args.distortion else x
 
 
+def refuse_combinations(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """One clear error for candidates that cannot be combined: each changes the fit its own way,
+    and fitted() would otherwise drop one of them without a word."""
+    fits = [args.lpq_labels_only, args.synthetic_attacks, args.within_source]
+    if sum(map(bool, fits)) > 1:
+        p.error("--lpq-labels-only, --synthetic-attacks and --within-source are separate fits: one at a time")
+    if args.lpq_labels_only and (not args.lpq or args.coalbp):
+        p.error("--lpq-labels-only needs --lpq, as the last values of the descriptor (no --coalbp)")
+    descriptor_changed = (
+        args.lpq or args.coalbp or args.distortion or len(args.crop_scale) > 1 or args.extra_size
+    )
+    if args.synthetic_attacks and (
+        descriptor_changed
+        or args.balance
+        or args.centre
+        or args.train_fraction < 1
+        or args.augment_copies
+        or args.train_corpus
+    ):
+        p.error("--synthetic-attacks takes the base descriptor and fit, and no other change")
+    if args.within_source and (args.balance or args.augment_copies):
+        p.error(
+            "--within-source weighs every pair alike and pairs the faces themselves: no --balance or copies"
+        )
+    special = args.teacher_logit or args.project_out or args.augment_copies or args.extra_size
+    if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
+        p.error(
+            "--teacher-logit, --project-out and --augment-copies are scored on the yardstick's folds only"
+        )
+    if args.augment_copies and (args.project_out or descriptor_changed):
+        p.error("--augment-copies takes one crop scale and no other descriptor change")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True)
@@ -633,30 +655,7 @@ def main() -> int:
         help="fit on this corpus's faces (say, one built with a higher --cap) and judge --corpus's",
     )
     args = p.parse_args()
-    if args.lpq_labels_only and not args.lpq:
-        p.error("--lpq-labels-only needs --lpq")
-    if args.synthetic_attacks and (
-        args.balance
-        or args.centre
-        or args.train_fraction < 1
-        or args.augment_copies
-        or args.train_corpus
-        or args.lpq
-        or args.coalbp
-        or args.distortion
-        or len(args.crop_scale) > 1
-        or args.extra_size
-    ):
-        p.error("--synthetic-attacks takes the base descriptor and fit, and no other change")
-    special = args.teacher_logit or args.project_out or args.augment_copies or args.extra_size
-    if special and (args.ra_devel or args.centre or args.with_run or args.train_corpus):
-        p.error(
-            "--teacher-logit, --project-out and --augment-copies are scored on the yardstick's folds only"
-        )
-    if args.augment_copies and (
-        args.project_out or len(args.crop_scale) > 1 or args.distortion or args.extra_size
-    ):
-        p.error("--augment-copies takes one crop scale and no other descriptor change")
+    refuse_combinations(p, args)
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.corpus / "teachers.csv").exists():
         corpus_faces(args.corpus, args.out, args)
