@@ -1,0 +1,233 @@
+"""The source-held-out yardstick for read-outs of the ImageNet EfficientNet-Lite0 prior.
+
+    python research/prior_yardstick.py --corpus /work/corpus --features /work/runs/prior/features.npz \
+        --candidate lr-spectrum --seeds 1 2 3 --out /work/runs/prior/lr-spectrum
+
+The folds, metrics and reference columns are `benchmarks/cross_source.py`'s (full mode:
+every corpus face): each fold leaves one group of sources out, fits on every other source
+but Replay-Attack devel, fixes the threshold by the median-of-sources rule on out-of-fold
+scores of 4 folds of whole training groups, and scores the left-out faces unchanged.
+Features come from `prior_features.py` (one cached view per face), so a read-out fits in
+seconds and a tail in minutes. Replay-Attack devel is scored by a model fitted on every
+other source, at that model's threshold, at video level (the shipping rule's guard (b)).
+
+Candidates:
+- `lr`, `lr-spectrum`: logistic regression on the pooled taps (with the luma spectrum);
+- `mlp-spectrum`: one hidden layer of 128 on the same, seeded;
+- any of them `+teacher`: the target mixes label and the references' mean score, half each;
+- `tail-spectrum`: stage six fine-tuned from ImageNet on the cached block-10 maps, its
+  pool beside the other taps and the spectrum, seeded (threshold from one group split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cross_source  # noqa: E402
+from cross_source import (  # noqa: E402
+    REFERENCES,
+    folds_of,
+    measure,
+    per_source_aucs,
+    reference_scores,
+    summary_markdown,
+)
+
+from liveness.data.manifest import read_rows  # noqa: E402
+from liveness.evaluate.metrics import auc, eer  # noqa: E402
+from liveness.train import typical_source_threshold  # noqa: E402
+
+JUDGED = "replay-attack-devel"
+INNER_FOLDS = 4
+log = logging.getLogger("prior_yardstick")
+
+
+def load(corpus: Path, features: Path) -> dict:
+    """Rows, features and cached reference scores aligned face by face."""
+    cached = np.load(features)
+    rows = read_rows(corpus / "manifest.csv")
+    rows = [rows[i] for i in cached["kept"]]
+    teachers = {r["path"]: r for r in read_rows(corpus / "teachers.csv")}
+    keep = np.array([r["path"] in teachers for r in rows])
+    rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    return {
+        "rows": rows,
+        "pooled": cached["pooled"][keep].astype(np.float32),
+        "spectrum": cached["spectrum"][keep].astype(np.float32),
+        "map10": cached["map10"][keep] if "map10" in cached else None,
+        "texture": cached["texture"][keep],
+        "teachers": teachers,
+        "is_real": np.array([r["label"] == "real" for r in rows]),
+        "source": np.array([r["source_name"] for r in rows]),
+        "group": np.array([r.get("group") or r["source_name"] for r in rows]),
+    }
+
+
+def design(data: dict, candidate: str) -> np.ndarray:
+    parts = [data["pooled"]]
+    if "spectrum" in candidate:
+        parts.append(data["spectrum"])
+    return np.concatenate(parts, axis=1)
+
+
+def targets(data: dict, idx: np.ndarray, candidate: str) -> np.ndarray:
+    y = data["is_real"][idx].astype(np.float32)
+    if "+teacher" in candidate:
+        t = np.array([float(data["teachers"][data["rows"][i]["path"]]["teacher"]) for i in idx])
+        y = 0.5 * y + 0.5 * t
+    return y
+
+
+def source_weights(data: dict, idx: np.ndarray) -> np.ndarray:
+    """Each source and class weighs the same in total: the largest webcam does not set the prior."""
+    keys = [f"{s}/{r}" for s, r in zip(data["source"][idx], data["is_real"][idx], strict=True)]
+    names, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[inverse]
+    return w * len(idx) / w.sum()
+
+
+def fit_predict(data, train_idx, test_idx, candidate, seed) -> np.ndarray:
+    """Fit on train_idx (soft targets as a weighted pair of hard ones), score test_idx."""
+    x = design(data, candidate)
+    scaler = StandardScaler().fit(x[train_idx])
+    xtr, xte = scaler.transform(x[train_idx]), scaler.transform(x[test_idx])
+    y = targets(data, train_idx, candidate)
+    w = source_weights(data, train_idx)
+    if candidate.startswith("mlp"):
+        return _mlp(xtr, y, w, xte, seed)
+    model = LogisticRegression(C=0.05, max_iter=2000)
+    both_x = np.concatenate([xtr, xtr])
+    both_y = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
+    both_w = np.concatenate([w * y, w * (1 - y)])
+    model.fit(both_x, both_y, sample_weight=both_w + 1e-9)
+    return model.predict_proba(xte)[:, 1]
+
+
+def _mlp(xtr, y, w, xte, seed) -> np.ndarray:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((xtr.shape[1],)),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(128, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3)),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    model.fit(xtr, y, sample_weight=w, epochs=30, batch_size=128, verbose=0)
+    return model.predict(xte, verbose=0, batch_size=1024)[:, 0]
+
+
+def inner_threshold(data, train_idx, candidate, seed) -> tuple[float, str]:
+    """The median-of-sources EER point on out-of-fold scores of whole training groups."""
+    groups = data["group"][train_idx]
+    names = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    fold_of = dict(zip(names, rng.permutation(len(names)) % INNER_FOLDS, strict=True))
+    fold = np.array([fold_of[g] for g in groups])
+    oof = np.zeros(len(train_idx))
+    for k in range(INNER_FOLDS):
+        held = fold == k
+        oof[held] = fit_predict(data, train_idx[~held], train_idx[held], candidate, seed)
+    return typical_source_threshold(data["is_real"][train_idx], oof, list(data["source"][train_idx]))
+
+
+def run_fold(data, name, left_out, candidate, seed) -> dict:
+    test = np.flatnonzero(np.isin(data["source"], left_out))
+    train = np.flatnonzero(~np.isin(data["source"], [*left_out, JUDGED]))
+    threshold, how = inner_threshold(data, train, candidate, seed)
+    student = fit_predict(data, train, test, candidate, seed)
+    is_real = data["is_real"][test]
+    paths = [data["rows"][i]["path"] for i in test]
+    scores_of = {
+        "student": student,
+        "texture": data["texture"][test],
+        **reference_scores(data["teachers"], paths),
+    }
+    systems = {"student": measure(is_real, student, threshold)}
+    texture_threshold = 0.3966  # the bundled colour-texture card's own
+    systems["texture"] = measure(is_real, data["texture"][test], texture_threshold)
+    train_scores = reference_scores(data["teachers"], [data["rows"][i]["path"] for i in train])
+    for ref in REFERENCES:
+        if ref == "shipped":
+            ref_threshold = 0.5438
+        else:
+            ref_threshold = eer(data["is_real"][train], train_scores[ref])[1]
+        systems[ref] = measure(is_real, scores_of[ref], ref_threshold)
+    sources = list(data["source"][test])
+    return {
+        "left_out": left_out,
+        "threshold_rule": how,
+        "systems": systems,
+        "per_source": per_source_aucs(left_out, sources, is_real, scores_of, paths),
+    }
+
+
+def devel_check(data, candidate, seed) -> dict:
+    """Replay-Attack devel at the threshold of a model fitted on every other source, per video."""
+    test = np.flatnonzero(data["source"] == JUDGED)
+    train = np.flatnonzero(data["source"] != JUDGED)
+    threshold, _ = inner_threshold(data, train, candidate, seed)
+    scores = fit_predict(data, train, test, candidate, seed)
+    videos = np.array([data["rows"][i].get("video_id") or data["rows"][i]["path"] for i in test])
+    is_real = data["is_real"][test]
+    names = np.unique(videos)
+    v_score = np.array(
+        [np.mean(np.log(scores[videos == v] + 1e-6) - np.log(1 - scores[videos == v] + 1e-6)) for v in names]
+    )
+    v_real = np.array([is_real[videos == v][0] for v in names])
+    logit_t = np.log(threshold + 1e-6) - np.log(1 - threshold + 1e-6)
+    apcer_v = float(np.mean(v_score[~v_real] >= logit_t))
+    bpcer_v = float(np.mean(v_score[v_real] < logit_t))
+    return {
+        "frame_auc": auc(is_real, scores),
+        "video_auc": auc(v_real, v_score),
+        "video_acer": (apcer_v + bpcer_v) / 2,
+        "video_apcer": apcer_v,
+        "video_bpcer": bpcer_v,
+        "threshold": threshold,
+        "videos": len(names),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--features", type=Path, required=True)
+    p.add_argument("--candidate", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1])
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    data = load(args.corpus, args.features)
+    folds = folds_of(read_rows(args.corpus / "sources.csv"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:
+        results = {
+            name: run_fold(data, name, left_out, args.candidate, seed) for name, left_out in folds.items()
+        }
+        devel = devel_check(data, args.candidate, seed)
+        (args.out / f"seed{seed}.json").write_text(json.dumps({"folds": results, "devel": devel}, indent=1))
+        cross_source.REFERENCES = ("texture", *REFERENCES)  # the table's columns
+        table = summary_markdown(results).replace("| student", f"| {args.candidate}")
+        (args.out / f"seed{seed}.md").write_text(table + f"\n\nReplay-Attack devel: {json.dumps(devel)}\n")
+        log.info("seed %d\n%s\nRA devel %s", seed, table, devel)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
