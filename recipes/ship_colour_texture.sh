@@ -10,7 +10,7 @@
 #
 # It ships beside the default, not as it: it ranks faces of cameras it never saw better than the
 # default (docs/across_sources.md: source-held-out mean / worst AUC 0.832 / 0.775 against 0.750 /
-# 0.470) but fails the shipping rule of recipes/ship_multisource.sh on Replay-Attack devel (rule b)
+# 0.470) but fails the shipping rule of research/recipes/ship_multisource.sh on Replay-Attack devel (rule b)
 # and on cost (rule c, 1.55 ms a face against 1 ms). Its threshold does not transfer across cameras,
 # so it is meant to be calibrated on the user's camera (`liveness calibrate --model colour-texture`).
 set -euo pipefail

@@ -3,7 +3,7 @@
     python research/prior_yardstick.py --corpus /work/corpus --features /work/runs/prior/features.npz \
         --candidate lr-spectrum --seeds 1 2 3 --out /work/runs/prior/lr-spectrum
 
-The folds, metrics and reference columns are `benchmarks/cross_source.py`'s (full mode:
+The folds, metrics and reference columns are `research/cross_source.py`'s (full mode:
 every corpus face): each fold leaves one group of sources out, fits on every other source
 but Replay-Attack devel, fixes the threshold by the median-of-sources rule on out-of-fold
 scores of 4 folds of whole training groups, and scores the left-out faces unchanged.
@@ -31,11 +31,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cross_source  # noqa: E402
-from cross_source import (  # noqa: E402
+import cross_source
+from cross_source import (
     REFERENCES,
     folds_of,
     measure,
@@ -44,9 +43,9 @@ from cross_source import (  # noqa: E402
     summary_markdown,
 )
 
-from liveness.data.manifest import read_rows  # noqa: E402
-from liveness.evaluate.metrics import auc, eer  # noqa: E402
-from liveness.train import typical_source_threshold  # noqa: E402
+from liveness.data.manifest import read_rows
+from liveness.evaluate.metrics import auc, eer
+from liveness.train import typical_source_threshold
 
 JUDGED = "replay-attack-devel"
 INNER_FOLDS = 4
@@ -92,7 +91,7 @@ def targets(data: dict, idx: np.ndarray, candidate: str) -> np.ndarray:
 def source_weights(data: dict, idx: np.ndarray) -> np.ndarray:
     """Each source and class weighs the same in total: the largest webcam does not set the prior."""
     keys = [f"{s}/{r}" for s, r in zip(data["source"][idx], data["is_real"][idx], strict=True)]
-    names, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    _names, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     w = 1.0 / counts[inverse]
     return w * len(idx) / w.sum()
 
@@ -163,10 +162,7 @@ def run_fold(data, name, left_out, candidate, seed) -> dict:
     systems["texture"] = measure(is_real, data["texture"][test], texture_threshold)
     train_scores = reference_scores(data["teachers"], [data["rows"][i]["path"] for i in train])
     for ref in REFERENCES:
-        if ref == "shipped":
-            ref_threshold = 0.5438
-        else:
-            ref_threshold = eer(data["is_real"][train], train_scores[ref])[1]
+        ref_threshold = 0.5438 if ref == "shipped" else eer(data["is_real"][train], train_scores[ref])[1]
         systems[ref] = measure(is_real, scores_of[ref], ref_threshold)
     sources = list(data["source"][test])
     return {

@@ -55,7 +55,7 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
 
     # consistent distillation: view 0 of each face is the face itself, so its teacher score is the cache's
     made = run_cli(
-        "recipes/teacher_views.py", "--corpus", str(corpus), "--views", "3", "--input-size", "32",
+        "research/recipes/teacher_views.py", "--corpus", str(corpus), "--views", "3", "--input-size", "32",
         "--shared", str(SHARED),
     )  # fmt: skip
     assert made.returncode == 0, made.stderr[-2000:]
@@ -66,7 +66,7 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     assert np.abs(bank.teacher[:, 1:] - bank.teacher[:, :1]).max() > 0.01  # the views do change
     viewed = tmp_path / "viewed"
     run = run_cli(
-        "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(viewed), "--folds", "nuaa",
+        "research/cross_source.py", "--corpus", str(corpus), "--out", str(viewed), "--folds", "nuaa",
         "--epochs", "1", "--teacher-weight", "1", "--input-size", "32", "--augment", "none",
         "--teacher-views", str(corpus / "views-c1.5-s32-k3.npz"),
     )  # fmt: skip
@@ -77,7 +77,7 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
 
     out = tmp_path / "yardstick"
     run = run_cli(
-        "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(out), "--mode", "quick",
+        "research/cross_source.py", "--corpus", str(corpus), "--out", str(out), "--mode", "quick",
         "--epochs", "1", "--teacher-weight", "0.5", "--input-size", "32", "--teacher", "celeba",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
@@ -105,7 +105,7 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
     # an ensemble of a run with itself is that run: same faces, same scores, same threshold
     combined = tmp_path / "combined"
     run = run_cli(
-        "benchmarks/cross_source.py", "--corpus", str(corpus), "--out", str(combined),
+        "research/cross_source.py", "--corpus", str(corpus), "--out", str(combined),
         "--combine", str(out), str(out),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
@@ -117,7 +117,7 @@ def test_corpus_teachers_and_yardstick_run_on_the_shared_data(shared: Path, tmp_
 
 
 def test_calibrated_hter_calibrates_on_the_first_live_half_and_judges_the_rest():
-    spec = importlib.util.spec_from_file_location("cross_source", REPO / "benchmarks" / "cross_source.py")
+    spec = importlib.util.spec_from_file_location("cross_source", REPO / "research" / "cross_source.py")
     cross_source = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cross_source)
     calibration = [(f"cam/a{i:02d}.jpg", s) for i, s in enumerate(np.linspace(0.5, 1.0, 20))]

@@ -9,7 +9,7 @@ informative, but the other way round). A statistic that separates the classes
 in opposite directions in two datasets is a shortcut: a network free to use it
 learns one dataset's cameras and displays, and fails on the other.
 
-    python docs/experiments/dataset_shortcuts.py          # Replay-Attack train, devel and NUAA
+    python research/experiments/dataset_shortcuts.py          # Replay-Attack train, devel and NUAA
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from liveness.data.manifest import read_rows
 from liveness.evaluate.protocols import gathered
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STATISTICS = (
     "sharpness (log Laplacian variance)",
     "contrast (grey std)",

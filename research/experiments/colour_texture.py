@@ -17,7 +17,7 @@ devel frame, by video, at a threshold fixed on held-out groups. The other option
 are the candidates tried against this base (other codes, views, fits, faces),
 each with the rule it was held to and its outcome in docs/across_sources.md.
 
-    python docs/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture \
+    python research/experiments/colour_texture.py --corpus /work/corpus --out /work/runs/texture \
         --size 128 --crop-scale 1.5 --grid 2 --c 0.01 --alpha 100 --score-cap 0 --ra-devel
 """
 
@@ -43,7 +43,7 @@ from liveness.detect import create_detector
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.preprocess import context_crop, to_model_input
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cross_source import MIN_CAMERA_FACES, NEVER_TRAINS, calibrated_hter, folds_of, per_source_aucs
 
 

@@ -7,7 +7,7 @@ summary into --out; prints one table. Selecting methods on these NUAA numbers
 makes NUAA a development set for generalisation, not a clean test: say so
 when reporting.
 
-    python benchmarks/cross_dataset.py --arch fasnet --input-size 80 --margin 1.6 \\
+    python research/cross_dataset.py --arch fasnet --input-size 80 --margin 1.6 \\
         --augment strong --synthetic-attacks 0.3 --out runs/cross/fasnet
 """
 

@@ -9,7 +9,7 @@
 # BatchNorm momentum 0.9, amended before the first complete run, whose first fold never validated at
 # 0.99 in six short epochs), crop 1.5, strong augmentation, batch 32, with the teachers' mean score
 # as a soft target at weight W, W in {0, 0.5}
-# chosen by the quick source-held-out yardstick's mean AUC (benchmarks/cross_source.py --mode quick;
+# chosen by the quick source-held-out yardstick's mean AUC (research/cross_source.py --mode quick;
 # within 0.01 the simpler W=0). It replaces the shipped default only if all of these hold:
 #   (a) on the quick yardstick, its mean AND its worst left-out-group AUC exceed the shipped default's
 #       on the same faces by more than the seed noise: 0.05, the spread of mean AUC between seeds
@@ -21,7 +21,7 @@
 #   (c) <= 1 ms a face through the engine (benchmarks/speed.py) and < 5 MB on disk.
 # If any fails, the default stays and the README says which and why.
 # Amendment (written before any run of it): a further candidate is the same network distilled from
-# teacher views (recipes/teacher_views.py: 8 augmented views per face, each scored by both teachers;
+# teacher views (research/recipes/teacher_views.py: 8 augmented views per face, each scored by both teachers;
 # --teacher-views BANK --teacher-weight 1 --augment none). It must pass (a)-(c) as above; it
 # replaces the W candidate only if its quick mean AUC is higher by more than 0.01. VIEWS=1 selects it.
 set -euo pipefail
@@ -39,7 +39,7 @@ teacher_args=(--augment strong)
 if [ "$W" != "0" ]; then teacher_args+=(--teacher-scores "$WORK/teacher.csv" --teacher-weight "$W"); fi
 if [ "${VIEWS:-0}" = "1" ]; then
     BANK="$WORK/corpus/views-c1.5-s64-k${NVIEWS:-8}.npz"
-    [ -f "$BANK" ] || python recipes/teacher_views.py --corpus "$WORK/corpus" --manifest "$WORK/train.csv" \
+    [ -f "$BANK" ] || python research/recipes/teacher_views.py --corpus "$WORK/corpus" --manifest "$WORK/train.csv" \
         --views "${NVIEWS:-8}"
     teacher_args=(--augment none --teacher-views "$BANK" --teacher-weight 1)
 fi

@@ -7,13 +7,13 @@ project has little of, but shut eyes can be checked frame by frame: Replay-Attac
 1,200 live frames (30 people, 10 frames a video, 1.5 s apart) catch some people
 mid-blink. Each frame's openness is divided by the 80th percentile of its video's
 frames (the eyes' usual level), and compared with labels in
-`benchmarks/data/replay_attack_eye_labels.csv`: 100 frames, every frame whose ratio
+`research/data/replay_attack_eye_labels.csv`: 100 frames, every frame whose ratio
 was under 0.75 when the set was drawn (49) and 51 drawn at random from the other
 1,151, each labelled shut / open / unclear by one developer looking at enlarged eye
 crops in shuffled order, without seeing the ratio. Paths only; the frames stay in
 ../shared.
 
-    python benchmarks/eye_closure.py
+    python research/eye_closure.py
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from liveness.evaluate.protocols import gathered
 from liveness.types import Face
 
 REPO = Path(__file__).resolve().parents[1]
-LABELS = REPO / "benchmarks" / "data" / "replay_attack_eye_labels.csv"
+LABELS = REPO / "research" / "data" / "replay_attack_eye_labels.csv"
 # the face mesh's own eye points (corner, two upper, corner, two lower), for its eye aspect ratio
 MESH_EYES = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
 

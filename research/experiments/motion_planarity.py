@@ -13,7 +13,7 @@ Clips: Replay-Attack train + devel (10 frames of each video, 1.5 s apart); NUAA
 (each subject's session sorted by frame number, cut into runs of 10 images).
 Prints the AUC of the score as a "real" score, per attack species.
 
-    python docs/experiments/motion_planarity.py
+    python research/experiments/motion_planarity.py
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from liveness.evaluate.metrics import auc
 from liveness.evaluate.protocols import gathered
 from liveness.types import Face
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLIP = 10
 
 

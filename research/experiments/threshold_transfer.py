@@ -11,7 +11,7 @@ face): HTER at the threshold per group, and per camera with 20 live and 20
 attack faces or more. The rule is in docs/across_sources.md ("A threshold that
 transfers").
 
-    python docs/experiments/threshold_transfer.py --corpus /work/corpus --out /work/runs/texture
+    python research/experiments/threshold_transfer.py --corpus /work/corpus --out /work/runs/texture
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.train import typical_source_threshold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from colour_texture import corpus_faces
 from cross_source import NEVER_TRAINS, folds_of
 

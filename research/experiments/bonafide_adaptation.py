@@ -9,8 +9,8 @@ added subjects that training holds out), which is what a user with their own
 camera's live faces can do. Reuses the faces
 gathered by `cross_dataset.py` (run it once first, with the same --margin).
 
-    python docs/experiments/bonafide_adaptation.py --arch livenessnet --input-size 32 --margin 1 --seed 42
-    python docs/experiments/bonafide_adaptation.py --arch fasnet --margin 1.6 --seed 7 --added none
+    python research/experiments/bonafide_adaptation.py --arch livenessnet --input-size 32 --margin 1 --seed 42
+    python research/experiments/bonafide_adaptation.py --arch fasnet --margin 1.6 --seed 7 --added none
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from liveness.evaluate.scorers import EngineScorer, Scorer
 from liveness.logs import setup_logging
 from liveness.train import TrainConfig, train
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LIVE_REJECTED = 0.05  # BPCER the live-face threshold allows
 HALVES = {
     "1-4": tuple(f"nuaa_000{i}" for i in range(1, 5)),

@@ -1,6 +1,6 @@
 """Make augmented views of the corpus faces and have both teachers score every view.
 
-    python recipes/teacher_views.py --corpus /work/corpus --views 8 --cap 80
+    python research/recipes/teacher_views.py --corpus /work/corpus --views 8 --cap 80
 
 Each face gets `--views` copies (view 0 unchanged, the others jittered on the
 whole frame: box, flip, colour, blur, resolution, noise, JPEG; see

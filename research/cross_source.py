@@ -12,9 +12,9 @@ recipes/score_teachers.py; each reference's threshold is its EER on the fold's
 training-side faces, the shipped model keeps its own. Replay-Attack devel never
 trains: it is the in-dataset check of the shipping rule.
 
-    python benchmarks/cross_source.py --corpus /work/corpus --mode quick --out /work/runs/xs/quick
-    python benchmarks/cross_source.py --corpus /work/corpus --mode full --teacher-weight 0.5 ...
-    python benchmarks/cross_source.py --corpus /work/corpus --out runs/xs/ens --combine runs/xs/a runs/xs/b
+    python research/cross_source.py --corpus /work/corpus --mode quick --out /work/runs/xs/quick
+    python research/cross_source.py --corpus /work/corpus --mode full --teacher-weight 0.5 ...
+    python research/cross_source.py --corpus /work/corpus --out runs/xs/ens --combine runs/xs/a runs/xs/b
 
 Quick mode (for iteration) caps faces per class and source and trains briefly;
 full mode (for decisions) uses every corpus face. Writes config.json (resolved
@@ -81,7 +81,7 @@ def parse_args() -> argparse.Namespace:
         "--teacher-views",
         type=Path,
         metavar="BANK",
-        help="train on a bank of teacher-scored views (recipes/teacher_views.py) instead of cached scores",
+        help="train on a bank of teacher-scored views (research/recipes/teacher_views.py) instead of cached scores",
     )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
