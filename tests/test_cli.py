@@ -64,7 +64,7 @@ def test_user_mistakes_end_in_one_line(tmp_path):
     assert "unknown model architecture 'fasnet-tiny'" in line and "fasnet-ft" in line
     (tmp_path / "notes.txt").write_text("hello")
     line = _one_clear_line(run_cli("demo", "--input", str(tmp_path / "notes.txt"), "--no-display"))
-    assert "not a video" in line or "no decodable" in line
+    assert "is not an image or a video" in line
     (tmp_path / "bogus.keras").write_text("not a model")
     line = _one_clear_line(run_cli("demo", "--model", str(tmp_path / "bogus.keras"), "--no-display"))
     assert "model card" in line

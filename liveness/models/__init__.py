@@ -22,6 +22,6 @@ def build_model(name: str, input_size: int, n_classes: int, **options: Any) -> A
     return MODELS.create(name, input_size=input_size, n_classes=n_classes, **options)
 
 
+from liveness.models import efficientnet_lite as _efficientnet_lite  # noqa: E402,F401
 from liveness.models import fasnet as _fasnet  # noqa: E402,F401
 from liveness.models import livenessnet as _livenessnet  # noqa: E402,F401
-from liveness.models import efficientnet_lite as _efficientnet_lite  # noqa: E402,F401

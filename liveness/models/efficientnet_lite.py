@@ -140,47 +140,92 @@ def backbone(inputs: keras.KerasTensor, variant: str = "lite0", stages: int = 7)
 
 def spectrum_features(inputs: keras.KerasTensor, grid: int = 8) -> keras.KerasTensor:
     """Log power spectrum of the luma, centred and average-pooled to grid x grid, flattened."""
-    luma = layers.Lambda(_luma_spectrum, name="spectrum")(inputs)
-    pooled = layers.AveragePooling2D(luma.shape[1] // grid, name="spectrum_pool")(luma)
+    power = LumaSpectrum(name="spectrum")(inputs)
+    pooled = layers.AveragePooling2D(power.shape[1] // grid, name="spectrum_pool")(power)
     return layers.Flatten(name="spectrum_flat")(pooled)
 
 
 @keras.saving.register_keras_serializable(package="liveness")
-def _luma_spectrum(x):
-    ops = keras.ops
-    luma = (0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]) / 255.0
-    luma = luma - ops.mean(luma, axis=(1, 2), keepdims=True)
-    real, imag = ops.fft2((luma, ops.zeros_like(luma)))
-    power = ops.log(real * real + imag * imag + 1e-6)
-    half = x.shape[1] // 2
-    power = ops.roll(ops.roll(power, half, axis=1), half, axis=2)
-    return ops.expand_dims(power, -1) / 10.0
+class LumaSpectrum(layers.Layer):
+    """The centred log power spectrum of an RGB batch's luma, as matrix products.
+
+    A DFT is two products with cosine and sine matrices (their rows reordered so the zero
+    frequency sits in the middle), which every runtime runs, where an FFT op does not
+    convert to LiteRT. Output: (batch, side, side, 1), log power / 10.
+    """
+
+    def build(self, input_shape) -> None:
+        side = int(input_shape[1])
+        frequencies = (np.arange(side) - side // 2) % side  # fftshift: row k holds frequency k - side/2
+        angle = 2 * np.pi * np.outer(frequencies, np.arange(side)) / side
+        self._cos = keras.ops.convert_to_tensor(np.cos(angle).astype(np.float32))
+        self._sin = keras.ops.convert_to_tensor(np.sin(angle).astype(np.float32))
+
+    def call(self, x):
+        ops = keras.ops
+        luma = (0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]) / 255.0
+        luma = luma - ops.mean(luma, axis=(1, 2), keepdims=True)
+        c_t, s_t = ops.transpose(self._cos), ops.transpose(self._sin)
+        p, q = ops.matmul(luma, c_t), ops.matmul(luma, s_t)  # the DFT along rows
+        p, q = ops.transpose(p, (0, 2, 1)), ops.transpose(q, (0, 2, 1))
+        real = ops.matmul(p, c_t) - ops.matmul(q, s_t)  # then along columns, transposed
+        imag = ops.matmul(q, c_t) + ops.matmul(p, s_t)
+        power = ops.transpose(ops.log(real * real + imag * imag + 1e-2), (0, 2, 1))  # 1e-2: float32-safe
+        return ops.expand_dims(power, -1) / 10.0
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], input_shape[2], 1)
+
+
+TAPS = (2, 4, 7, 10, 14)  # blocks whose pooled outputs the read-out sees: stages 2-6's last blocks
 
 
 @MODELS.register("efficientnet-lite0")
 def efficientnet_lite0(
     input_size: int = 112,
     n_classes: int = 2,
-    stages: int = 7,
-    spectrum: bool = False,
+    stages: int = 6,
+    spectrum: bool = True,
     dropout: float = 0.2,
     imagenet: bool = True,
 ) -> keras.Model:
-    """A liveness classifier on EfficientNet-Lite0, initialised from the ImageNet wheel."""
+    """A liveness classifier on EfficientNet-Lite0's ImageNet features.
+
+    The read-out sees the pooled output of every stage up to `stages` (a replay's texture lives in
+    the early stages, its layout in the late ones) and, with `spectrum`, the luma's power spectrum.
+    The backbone is frozen: `train` fits the read-out on features computed once per face.
+    """
     return _liveness_model("lite0", input_size, n_classes, stages, spectrum, dropout, imagenet)
 
 
 def _liveness_model(variant, input_size, n_classes, stages, spectrum, dropout, imagenet) -> keras.Model:
     inputs = keras.Input((input_size, input_size, 3), name="image")
-    features = layers.GlobalAveragePooling2D(name="pool")(backbone(inputs, variant, stages))
+    front = keras.Model(inputs, backbone(inputs, variant, stages), name=f"{variant}_front")
+    last = sum(stage_repeats(VARIANTS[variant].depth)[:stages]) - 1
+    taps = [b for b in TAPS if b < last] + [last]
+    pooled = [layers.GlobalAveragePooling2D(name=f"pool{b}")(_block_output(front, b)) for b in taps]
     if spectrum:
-        features = layers.Concatenate(name="features")([features, spectrum_features(inputs)])
+        pooled.append(spectrum_features(inputs))
+    features = layers.Concatenate(name="features")(pooled)
     x = layers.Dropout(dropout, name="dropout")(features)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     model = keras.Model(inputs, outputs, name=f"efficientnet_{variant}")
     if imagenet:
         load_imagenet(model, variant)
+    for layer in model.layers:
+        layer.trainable = layer.name == "probabilities"
     return model
+
+
+def _block_output(model: keras.Model, block: int) -> keras.KerasTensor:
+    names = {layer.name for layer in model.layers}
+    name = f"block{block}_add" if f"block{block}_add" in names else f"block{block}_project_bn"
+    return model.get_layer(name).output
+
+
+def feature_extractor(model: keras.Model) -> keras.Model:
+    """The part of a liveness model before its read-out: what `train` computes once per face."""
+    return keras.Model(model.inputs, model.get_layer("features").output, name=f"{model.name}_features")
 
 
 def imagenet_classifier(variant: str = "lite0") -> keras.Model:

@@ -239,10 +239,7 @@ def read_state_dict(path: Path) -> dict[str, np.ndarray]:
     except OSError as exc:
         raise ModelLoadError(f"cannot read the checkpoint {path}: {exc.strerror or exc}") from None
     try:
-        if zipfile.is_zipfile(io.BytesIO(data)):
-            state = _read_zip(data)
-        else:
-            state = _read_legacy(data)
+        state = _read_zip(data) if zipfile.is_zipfile(io.BytesIO(data)) else _read_legacy(data)
     except (ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelLoadError(f"{path} is not a readable PyTorch checkpoint ({exc})") from None
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):

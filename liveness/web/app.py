@@ -73,6 +73,9 @@ class CheckResult(BaseModel):
     faces: list[FaceResult]
     decision: str = Field(description="'live', 'attack' or 'uncertain'")
     reason: str
+    score: float | None = Field(
+        default=None, description="real-probability of the face the decision is about; null without a face"
+    )
     model: str
     threshold: float
 
