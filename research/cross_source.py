@@ -81,7 +81,7 @@ def parse_args() -> argparse.Namespace:
         "--teacher-views",
         type=Path,
         metavar="BANK",
-        help="train on a bank of teacher-scored views (research/recipes/teacher_views.py) instead of cached scores",
+        help="train on a bank of teacher-scored views (research/recipes/teacher_views.py), not cached scores",
     )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)

@@ -9,7 +9,8 @@ Scores NUAA before and after, two ways: statistics from all NUAA faces
 (what a user can record) scored on subjects 0005-0008. Reuses the faces gathered
 by `cross_dataset.py` (run it once first, with the same --margin).
 
-    python research/experiments/adabn.py runs/cross/fasnet_seed7/fasnet.keras runs/cross/fasnet_seed1/fasnet.keras
+    python research/experiments/adabn.py runs/cross/fasnet_seed7/fasnet.keras \\
+        runs/cross/fasnet_seed1/fasnet.keras
 """
 
 from __future__ import annotations
