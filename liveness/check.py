@@ -10,18 +10,21 @@ web API's video upload.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
-from liveness.challenge import Observation
+from liveness.challenge import Challenge, Observation
 from liveness.data.sources import iter_video, video_rate
 from liveness.decision import Window, WindowConfig, image_decision
 from liveness.engine import LivenessEngine
+from liveness.fusion import fuse
 from liveness.pose import HeadPose, head_pose
 from liveness.quality import QualityLimits, frame_problem
 
@@ -87,6 +90,36 @@ class FrameChecker:
             require_blink=require_blink,
             **options,
         )
+
+
+@dataclass
+class LiveCheck:
+    """One check of a live stream (the web page's, the demo's): the passive window, the optional
+    challenge, and their fused decision (liveness.fusion). `clock` times the challenge; a file's
+    frames are timed by their own times, a camera's by the wall clock."""
+
+    window: Window
+    challenge: Challenge | None = None
+    clock: Callable[[], float] = time.monotonic
+    passive: dict[str, Any] | None = None
+    started: float | None = field(default=None)
+
+    def add(self, frame: Analysis) -> dict[str, Any] | None:
+        """One frame in; the fused decision once there is one."""
+        now = self.clock()
+        self.started = now if self.started is None else self.started
+        if self.passive is None:
+            self.passive = self.window.add(frame.problem, frame.score, frame.eyes)
+        return fuse(self.passive, self.status(now, frame))
+
+    def status(self, now: float | None = None, frame: Analysis | None = None) -> dict[str, Any] | None:
+        """The challenge's status (updated with `frame` when given); None without a challenge."""
+        if self.challenge is None:
+            return None
+        if frame is not None:
+            self.challenge.update((now if now is not None else self.clock()) - (self.started or 0.0),
+                                  frame.observation())  # fmt: skip
+        return self.challenge.status()
 
 
 def check_clip(

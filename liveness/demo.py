@@ -22,13 +22,15 @@ from typing import IO
 import cv2
 import numpy as np
 
-from liveness.blink import EyeLandmarker, EyeReading
-from liveness.challenge import Challenge, Observation
+from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
+from liveness.challenge import Challenge
+from liveness.check import Analysis, LiveCheck
 from liveness.data.sources import CameraReader, Frame, iter_video, video_rate
+from liveness.decision import Window, WindowConfig
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
-from liveness.fusion import fuse
 from liveness.pose import HeadPose, head_pose
+from liveness.quality import QualityLimits, frame_problem
 from liveness.temporal import FaceTracker, Track
 from liveness.types import Verdict
 
@@ -72,35 +74,51 @@ class FaceView:
 
 
 class DemoChallenge:
-    """A challenge on the demo's main face (the first of the frame), drawn anew after each outcome:
-    its status for the screen and JSON lines, and the fused decision (liveness.fusion) at its end."""
+    """A challenge on the demo's main face (the first of the frame), drawn anew after each outcome.
 
-    def __init__(self) -> None:
-        self.challenge = Challenge.random()
-        self.started: float | None = None
+    It decides as the web page does (`liveness.check.LiveCheck`): the quality gates, the decision
+    window over about two seconds of judgeable frames (and a blink first with `require_blink`),
+    fused with the challenge's outcome, all timed by the frames' own times."""
+
+    def __init__(self, threshold: float, require_blink: bool = False) -> None:
+        self.threshold, self.require_blink = threshold, require_blink
+        self.limits = QualityLimits()
+        self.now = 0.0
+        self.check = self._new_check()
         self.decisions: list[dict[str, object]] = []
 
-    def update(self, when: float, views: list[FaceView]) -> tuple[dict, dict | None]:
-        """This frame's challenge status, and the decision when the challenge ended on it."""
-        self.started = when if self.started is None else self.started
-        main = views[0] if views else None
-        eyes = EyeReading((main.openness, main.openness)) if main and main.openness is not None else None
-        box, pose = (main.verdict.face.box, main.pose) if main else (None, None)
-        seen = Observation(len(views), box, pose, eyes)
-        self.challenge.update(when - self.started, seen)
-        status = self.challenge.status()
-        if self.challenge.outcome is None:
+    def _new_check(self) -> LiveCheck:
+        clock = lambda: self.now  # noqa: E731
+        window = Window(self.threshold, WindowConfig(), clock=clock, blinks=BlinkCounter(),
+                        require_blink=self.require_blink)  # fmt: skip
+        return LiveCheck(window, Challenge.random(), clock=clock)
+
+    def update(self, when: float, image: np.ndarray, views: list[FaceView]) -> tuple[dict, dict | None]:
+        """This frame's challenge status, and the fused decision when there is one."""
+        self.now = when
+        final = self.check.add(self.analysis(image, views))
+        status = self.check.status()
+        if final is None:
             return status, None
-        passive = None
-        if main is not None:
-            decision = "live" if main.label == "real" else "attack"
-            reason = f"the face scores {main.score:.2f}"
-            passive = {"decision": decision, "reason": reason, "score": round(main.score, 4)}
-        final = fuse(passive, status) or {"decision": "uncertain", "reason": "no face", "challenge": status}
         self.decisions.append(final)
         log.info("challenge decision: %s (%s)", final["decision"], final["reason"])
-        self.challenge, self.started = Challenge.random(), None
+        self.check = self._new_check()
         return status, final
+
+    def analysis(self, image: np.ndarray, views: list[FaceView]) -> Analysis:
+        """The frame as the page's check sees it: faces, what stops a judgement, the main face's
+        score, eyes and pose."""
+        faces = [view.verdict.face for view in views]
+        problem = frame_problem(image, faces, self.limits)
+        main = views[0] if views else None
+        eyes = EyeReading((main.openness, main.openness)) if main and main.openness is not None else None
+        return Analysis(
+            [view.verdict.to_dict() for view in views],
+            problem,
+            main.verdict.score if main is not None and problem is None else None,
+            eyes,
+            main.pose if main is not None else None,
+        )
 
 
 @dataclass
@@ -147,7 +165,7 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     meter = FpsMeter()
     eyes = EyeLandmarker() if options.reads_eyes else None
     judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink, poses=options.challenge)
-    challenge = DemoChallenge() if options.challenge else None
+    challenge = DemoChallenge(engine.threshold, options.require_blink) if options.challenge else None
     started = time.perf_counter()
     try:
         for frame in frames:
@@ -162,7 +180,7 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
             summary.faces += len(verdicts)
             summary.faces_real += sum(v.label == "real" for v in verdicts)
             summary.blinks += sum(view.blinked for view in views)
-            status, decided = challenge.update(when, views) if challenge else (None, None)
+            status, decided = challenge.update(when, frame.image, views) if challenge else (None, None)
             if decided is not None:
                 summary.decisions.append(decided)
             if sink:

@@ -12,8 +12,6 @@ import io
 import json
 import logging
 import threading
-import time
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -31,12 +29,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from liveness import __version__
 from liveness.blink import EyeLandmarker
 from liveness.challenge import Challenge
-from liveness.check import Analysis, FrameChecker, check_clip
+from liveness.check import Analysis, FrameChecker, LiveCheck, check_clip
 from liveness.data.sources import decode_image, in_memory_file, open_video
 from liveness.decision import Window, WindowConfig
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
-from liveness.fusion import fuse
 from liveness.quality import QualityLimits
 from liveness.web.limits import BodyLimit, RateLimit, TokenBucket, trim_heap
 from liveness.web.settings import Settings
@@ -134,9 +131,9 @@ class Checker:
             self.settings.blink == "require", WindowConfig(seconds=self.settings.window_seconds)
         )
 
-    def stream_check(self) -> StreamCheck:
+    def stream_check(self) -> LiveCheck:
         """A new streamed check: a fresh window and, with --challenge, freshly drawn prompts."""
-        return StreamCheck(self.window(), Challenge.random() if self.settings.challenge else None)
+        return LiveCheck(self.window(), Challenge.random() if self.settings.challenge else None)
 
     def check_clip(self, data: bytes) -> dict[str, Any]:
         """The decision for an uploaded video, decoded from memory (never written to disk)."""
@@ -160,27 +157,6 @@ class Checker:
                 raise ApiError(
                     415, "not_a_video", "the upload is not a video OpenCV can read to the end"
                 ) from None
-
-
-@dataclass
-class StreamCheck:
-    """One check on a WebSocket: the passive window, the challenge, and the window's decision
-    while the challenge is still running."""
-
-    window: Window
-    challenge: Challenge | None = None
-    passive: dict[str, Any] | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, frame: Analysis) -> dict[str, Any] | None:
-        """One frame in; the fused decision (liveness.fusion) once there is one."""
-        if self.passive is None:
-            self.passive = self.window.add(frame.problem, frame.score, frame.eyes)
-        status = None
-        if self.challenge is not None:
-            self.challenge.update(time.monotonic() - self.started, frame.observation())
-            status = self.challenge.status()
-        return fuse(self.passive, status)
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -356,9 +332,7 @@ def _add_routes(app: FastAPI, checker: Checker) -> None:
             return
 
 
-async def _stream_message(
-    socket: WebSocket, checker: Checker, check: StreamCheck, message: dict
-) -> StreamCheck:
+async def _stream_message(socket: WebSocket, checker: Checker, check: LiveCheck, message: dict) -> LiveCheck:
     data = message.get("bytes")
     if data is None:
         try:
