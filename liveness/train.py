@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import platform
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from liveness import __version__, texture
+from liveness import texture
 from liveness.cards import (
     ModelCard,
     card_path_for,
@@ -33,6 +32,7 @@ from liveness.data.datasets import Sample, Split, group_folds, load_images, load
 from liveness.errors import ConfigError, DatasetError
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
 from liveness.export import export_model
+from liveness.provenance import git_commit, versions
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +250,8 @@ def train_texture(config: TrainConfig) -> TrainResult:
     model_path = Path(config.model)  # the config named the .npz
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(model_path)
-    versions = {"liveness": __version__, "python": platform.python_version()}
     card = _card(
-        config, class_names, real_class, crop_scale, samples, split, validation, model_path, versions
+        config, class_names, real_class, crop_scale, samples, split, validation, model_path, versions()
     ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")
     card.save(card_path_for(model_path))
     if config.le:
@@ -720,21 +719,16 @@ def _card(
         metrics={"validation_frame_level": validation},
         terms=config.data_terms,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        versions=versions,
+        versions={**versions, "git_commit": git_commit() or "not a git checkout"},
         files={model_path.name: sha256_of(model_path)},
     )
 
 
 def _versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
+    import keras  # noqa: F401  (loaded, so provenance names it)
+    import tensorflow  # noqa: F401
 
-    return {
-        "liveness": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
-    }
+    return versions()
 
 
 def save_training_plot(history: dict[str, list[float]], path: Path) -> None:

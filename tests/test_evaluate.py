@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from liveness.cards import ModelCard
 from liveness.errors import DatasetError
 from liveness.evaluate.dataset import load_eval_set
 from liveness.evaluate.report import REPORT_KEYS, pad_metrics
+from liveness.resources import DEFAULT_MODEL
 from tests.conftest import replay_subset, run_cli
 
 
@@ -39,6 +41,12 @@ def test_evaluate_writes_every_file_and_key_and_recomputes(shared, tmp_path):
     assert done.returncode == 0, done.stderr
     for name in ("report.json", "report.md", "scores.csv", "roc.png", "det.png", "hist.png", "run.json"):
         assert (report_dir / name).stat().st_size > 0, name
+    run = json.loads((report_dir / "run.json").read_text())  # the run's recipe: code, libraries, model
+    assert run["git_commit"] is None or len(run["git_commit"].split("+")[0]) == 40
+    assert {"liveness", "python", "numpy", "opencv-python"} <= set(run["versions"])
+    assert "tensorflow" not in run["versions"]  # inference never loads it
+    default = ModelCard.load(DEFAULT_MODEL)
+    assert run["model"]["name"] == default.name and run["model"]["files"] == default.files
     report = json.loads((report_dir / "report.json").read_text())
     for level in ("frame_level", "video_level"):
         assert set(REPORT_KEYS) <= set(report[level]), level

@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         args.report_dir,
         result,
         {"argv": sys.argv, **{k: str(v) for k, v in vars(args).items() if k != "run"}},
+        model=engine.describe() if not args.reference else {"reference": args.reference},
     )
     frame = result.frame_level
     log.info(

@@ -69,6 +69,17 @@ class LivenessEngine:
         )
         return cls(card, backend, detector, threshold)
 
+    def describe(self) -> dict[str, object]:
+        """Which model this is, as a run records it: name, architecture, the card's weight files
+        with their sha256, the threshold in use and the detector."""
+        return {
+            "name": self.card.name,
+            "architecture": self.card.architecture,
+            "files": dict(self.card.files),
+            "threshold": self.threshold,
+            "detector": getattr(self.detector, "name", None),
+        }
+
     def score_crops(self, batch: np.ndarray) -> np.ndarray:
         """Real-probabilities for a ready model-input batch (N, size, size, 3)."""
         if batch.shape[0] == 0:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from liveness import __version__
 from liveness.blink import EyeLandmarker
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError
@@ -28,6 +26,7 @@ from liveness.evaluate.run import (
     write_scores,
 )  # fmt: skip
 from liveness.evaluate.scorers import Scorer
+from liveness.provenance import provenance
 from liveness.types import Face
 
 
@@ -99,8 +98,11 @@ def _judged(
     )
 
 
-def write_report(folder: Path, evaluation: Evaluation, recipe: dict[str, Any]) -> Path:
-    """report.json, report.md, scores.csv, run.json and the plots in `folder`."""
+def write_report(
+    folder: Path, evaluation: Evaluation, recipe: dict[str, Any], model: dict[str, Any] | None = None
+) -> Path:
+    """report.json, report.md, scores.csv, run.json and the plots in `folder`; `model` names the
+    model scored (name, card, sha256 of its files) in run.json."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -110,7 +112,8 @@ def write_report(folder: Path, evaluation: Evaluation, recipe: dict[str, Any]) -
     run = {
         "recipe": recipe,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"liveness": __version__, "python": platform.python_version()},
+        "model": model,
+        **provenance(),
     }
     (folder / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
     return folder
