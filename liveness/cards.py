@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from liveness.errors import ModelLoadError
+from liveness.labels import REAL_NAMES
 
-REAL_NAMES = ("real", "live")
-ATTACK_NAMES = ("fake", "spoof", "attack")
 CARD_VERSION = 1
 LAYOUTS = ("NHWC", "NCHW")
 OUTPUTS = ("probabilities", "logits")

@@ -28,11 +28,10 @@ from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
 from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
 from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError, InputError
+from liveness.labels import canonical
 from liveness.preprocess import model_face
 
 log = logging.getLogger(__name__)
-
-LABEL_ALIASES = {"live": "real", "attack": "spoof"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ def _from_yolo(root: Path) -> list[Sample]:
 
 
 def _sample(path: Path, label: str, row: dict[str, str]) -> Sample:
-    label = LABEL_ALIASES.get(label.strip().lower(), label.strip().lower())
+    label = canonical(label) or label.strip().lower()  # an unknown word is refused with the classes
     frame = row.get("frame", "")
     return Sample(
         path=path,

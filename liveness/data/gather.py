@@ -23,12 +23,13 @@ from liveness.data.sources import Frame, iter_images, iter_video, list_images, v
 from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, single_box_frames
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
+from liveness.labels import ATTACK_NAMES, REAL_NAMES
 from liveness.preprocess import crop, expand_box, iou
 from liveness.types import Face
 
 log = logging.getLogger(__name__)
 
-CLASS_FOLDER_NAMES = {"real", "live", "fake", "spoof", "attack"}
+CLASS_FOLDER_NAMES = {*REAL_NAMES, *ATTACK_NAMES}  # an output folder so named also gives the label
 CARRIED_COLUMNS = ("attack", "attack_medium", "attack_content", "split", "session")
 
 

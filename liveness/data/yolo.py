@@ -18,11 +18,10 @@ from pathlib import Path
 
 from liveness.data.sources import IMAGE_SUFFIXES, image_size
 from liveness.errors import DatasetError
+from liveness.labels import ATTACK_NAMES, REAL_NAMES
 
 log = logging.getLogger(__name__)
 
-REAL_NAMES = {"real", "live", "bonafide", "genuine"}
-ATTACK_NAMES = {"fake", "spoof", "attack", "print", "replay", "mask"}
 YAML_SUFFIXES = (".yaml", ".yml")
 MIN_LABEL_OVERLAP = 0.3  # IoU a detected face needs with a label box to be that box's face
 

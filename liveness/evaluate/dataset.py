@@ -18,9 +18,8 @@ from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
 from liveness.data.sources import VIDEO_SUFFIXES, list_images
 from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError
+from liveness.labels import REAL, canonical
 
-REAL_LABELS = {"real", "live", "bonafide", "bona fide", "genuine"}
-ATTACK_LABELS = {"spoof", "fake", "attack"}
 NO_ATTACK = {"", "none", "real"}
 
 
@@ -134,12 +133,8 @@ def attack_of(row: dict[str, str]) -> str:
 
 
 def _label_or_none(label: str) -> bool | None:
-    label = label.strip().lower()
-    if label in REAL_LABELS:
-        return True
-    if label in ATTACK_LABELS:
-        return False
-    return None
+    word = canonical(label)
+    return None if word is None else word == REAL
 
 
 def _parse_label(label: str, where: str) -> bool:
