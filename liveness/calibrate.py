@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 FEW_FACES = 100  # below this many faces the quantile moves with every face
 SATURATED = 1e-3  # live scores this close to the top cannot be told apart
+# a threshold this many log-odds below the card's (0.54 -> 0.01) lets through attacks the model was
+# sure of on its own validation: the model does not rank this camera's faces, calibration cannot help
+IMPLAUSIBLE_DROP = 4.0
 
 
 @dataclass
@@ -124,6 +127,25 @@ def from_live_scores(
         previous_bpcer=float(np.mean(scores < previous_threshold)),
         sources=sources,
     )
+
+
+def implausible(calibration: Calibration) -> str | None:
+    """Why a calibrated threshold should not be used without `--force`, or None: one far below the
+    card's accepts nearly every attack its validation refused."""
+    new, old = _logit(calibration.threshold), _logit(calibration.previous_threshold)
+    if old - new < IMPLAUSIBLE_DROP:
+        return None
+    return (
+        f"the threshold this camera's live faces need, {calibration.threshold:.4f}, is far below the "
+        f"model's own {calibration.previous_threshold:.4f}: at it the model would accept nearly every "
+        "attack it refused on its validation. The model does not tell this camera's live faces from "
+        "attacks; try another model (--model), or give --force to write it anyway"
+    )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
 
 
 def from_development(development: str | Path, records: Sequence[str | Path] = ()) -> DevelopmentThreshold:

@@ -59,20 +59,24 @@ def add(sub: argparse._SubParsersAction) -> None:
         "(default: only report; the original is never changed)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write a threshold far below the model's own (which would accept nearly every attack)",
+    )
     options.add_detector_args(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from liveness.calibrate import calibrate, write_calibrated
+    from liveness.calibrate import calibrate, implausible, write_calibrated
     from liveness.engine import LivenessEngine
+    from liveness.errors import ConfigError
 
     _check_output(args)
     if args.threshold_from:
         return _calibrate_from_development(args)
     if args.record:
-        from liveness.errors import ConfigError
-
         raise ConfigError("--record needs --threshold-from (a labelled development run)")
     engine = LivenessEngine.load(args.model, detector=options.detector(args))
     result = calibrate(engine, args.live, args.bpcer, args.skip)
@@ -86,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         result.previous_threshold,
         100 * result.previous_bpcer,
     )
+    problem = implausible(result)
+    if problem and not args.force:
+        raise ConfigError(problem + "; nothing written")
+    if problem:
+        log.warning("%s; written as --force asks", problem)
     if args.output:
         from liveness.resources import model_location
 
