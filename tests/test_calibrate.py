@@ -111,9 +111,7 @@ def test_calibrate_refuses_a_collapsed_threshold_without_force(shared, tmp_path)
     args = ("calibrate", "--model", "livenessnet-x3", "--live", str(selfie), "--skip", "6")
     refused = run_cli(*args, "--output", str(tmp_path / "out"))
     assert refused.returncode == 2 and "far below the model's own" in refused.stderr
-    assert "--force" in refused.stderr and not (tmp_path / "out").exists()
+    assert "--force" in refused.stderr and not any((tmp_path / "out").glob("*"))  # nothing written
     forced = run_cli(*args, "--output", str(tmp_path / "out"), "--force")
-    assert (
-        forced.returncode == 0
-        and ModelCard.load(next((tmp_path / "out").glob("*.card.json"))).threshold < 0.05
-    )
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert ModelCard.load(next((tmp_path / "out").glob("*.card.json"))).threshold < 0.05
