@@ -79,4 +79,10 @@ def test_the_readme_example_runs_as_written(shared, tmp_path, frame):
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "live" in done.stdout
+    assert done.stdout.split()[0] == "live"  # decision, reason, score: a real face
+    cv2.imwrite(str(tmp_path / "face.jpg"), np.full((480, 640, 3), 128, np.uint8))  # no face in it
+    blank = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert blank.returncode == 0, blank.stderr[-2000:]
+    assert blank.stdout.split()[:4] == ["uncertain", "no", "face", "found"]
