@@ -41,6 +41,16 @@ def need_shared() -> Path:
     pytest.skip(message)
 
 
+def need_reference(folder: Path) -> Path:
+    """A reference model folder of the shared data; skip (locally) or fail (CI=true) without it."""
+    if folder.is_dir():
+        return folder
+    message = f"reference models not found at {folder}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     return need_shared()

@@ -41,6 +41,9 @@ def test_the_wheel_holds_the_model_and_the_web_page(tmp_path):
     model = ("livenessnet_x3.card.json", "livenessnet_x3.member0.tflite")
     for needed in [f"liveness/web/static/{n}" for n in page] + [f"liveness/assets/{n}" for n in model]:
         assert needed in names
+    top = {name.split("/")[0] for name in names}
+    assert not top & {"research", "docs", "benchmarks", "recipes", "tests"}, top  # the product only
+    assert not [n for n in names if n.endswith(".py") and "experiment" in n]
 
 
 @pytest.mark.shared

@@ -14,6 +14,7 @@ from liveness.evaluate.scorers import (
 )
 from liveness.preprocess import silent_face_box
 from liveness.types import Face
+from tests.conftest import need_reference
 
 
 def test_silent_face_box_scales_shrinks_and_stays_inside():
@@ -48,10 +49,7 @@ def _devel_faces(shared, detector, kind: str, n: int):
 
 
 def test_minifasnet_reference_scores_real_above_attacks(shared, detector):
-    folder = shared / "models" / "minifasnet"
-    if not folder.is_dir():
-        pytest.skip("the MiniFASNet reference is optional")
-    pytest.importorskip("onnxruntime")
+    folder = need_reference(shared / "models" / "minifasnet")
     scorer = MiniFASNetScorer(folder)
     real = [scorer.score(img, [f])[0] for img, f in _devel_faces(shared, detector, "real", 6)]
     fake = [
@@ -80,10 +78,7 @@ def test_lbp_svm_learns_and_scores(shared, detector):
 
 
 def test_shared_video_pairs_are_ranked_and_decided_per_video(shared):
-    folder = shared / "models" / "minifasnet"
-    if not folder.is_dir():
-        pytest.skip("the MiniFASNet reference is optional")
-    pytest.importorskip("onnxruntime")
+    folder = need_reference(shared / "models" / "minifasnet")
     videos = video_faces(shared / "data" / "videos" / "labels.csv", every=15)
     assert len(videos) == 6 and all(v.frames for v in videos)
     reference = video_pairs(MiniFASNetScorer(folder), videos)
