@@ -28,10 +28,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from liveness.blink import EyeLandmarker
-from liveness.data.sources import iter_video
 from liveness.detect import create_detector
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.engine import LivenessEngine
+from liveness.io.media import iter_video
 from liveness.preprocess import face_crop, to_model_input
 
 REPO = Path(__file__).resolve().parents[1]

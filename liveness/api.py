@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from liveness.check import FrameChecker, check_clip
-from liveness.data.sources import read_image
-from liveness.decision import WindowConfig
+from liveness.checker import FrameChecker, check_clip
+from liveness.decide.quality import QualityLimits
+from liveness.decide.window import WindowConfig
 from liveness.detect import FaceDetector, create_detector
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
+from liveness.io.media import read_image
 from liveness.preprocess import ensure_bgr
-from liveness.quality import QualityLimits
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class LivenessChecker:
         self.engine = LivenessEngine.load(model, detector=detector, threshold=threshold)
         eyes = None
         if blink or require_blink:
-            from liveness.blink import EyeLandmarker
+            from liveness.detect.landmarks import EyeLandmarker
 
             eyes = EyeLandmarker()
         self.require_blink = require_blink

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from liveness.cards import ModelCard, card_path_for, model_stem, sha256_of
-from liveness.data.sources import iter_frames
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
+from liveness.io.media import iter_frames
 
 log = logging.getLogger(__name__)
 

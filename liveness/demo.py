@@ -22,16 +22,17 @@ from typing import IO
 import cv2
 import numpy as np
 
-from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
-from liveness.challenge import Challenge
-from liveness.check import Analysis, LiveCheck
-from liveness.data.sources import CameraReader, Frame, iter_video, video_rate
-from liveness.decision import Window, WindowConfig
+from liveness.checker import Analysis, LiveCheck
+from liveness.decide.blink import BlinkCounter
+from liveness.decide.challenge import Challenge
+from liveness.decide.pose import HeadPose, head_pose
+from liveness.decide.quality import QualityLimits, frame_problem
+from liveness.decide.tracking import FaceTracker, Track
+from liveness.decide.window import Window, WindowConfig
+from liveness.detect.landmarks import EyeLandmarker, EyeReading
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
-from liveness.pose import HeadPose, head_pose
-from liveness.quality import QualityLimits, frame_problem
-from liveness.temporal import FaceTracker, Track
+from liveness.io.media import CameraReader, Frame, iter_video, video_rate
 from liveness.types import Verdict
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class FaceView:
 class DemoChallenge:
     """A challenge on the demo's main face (the first of the frame), drawn anew after each outcome.
 
-    It decides as the web page does (`liveness.check.LiveCheck`): the quality gates, the decision
+    It decides as the web page does (`liveness.checker.LiveCheck`): the quality gates, the decision
     window over about two seconds of judgeable frames (and a blink first with `require_blink`),
     fused with the challenge's outcome, all timed by the frames' own times."""
 

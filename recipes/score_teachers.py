@@ -21,10 +21,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from liveness.data.manifest import face_box_in_file, read_rows, write_rows
-from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.evaluate.scorers import EngineScorer, reference_scorer
+from liveness.io.media import read_image
 from liveness.resources import shared_dir
 from liveness.types import Face
 

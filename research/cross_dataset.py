@@ -192,7 +192,7 @@ def teacher_scores(manifest: str, shared: Path) -> Path:
         return out
     from tqdm import tqdm
 
-    from liveness.data.sources import read_image
+    from liveness.io.media import read_image
 
     reference = MiniFASNetScorer(shared / "models" / "minifasnet")
     with open(out, "w", newline="") as fh:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well eyelid openness tells shut eyes from open ones, on another camera's people.
 
-`liveness.blink` reads openness from MediaPipe's face mesh + iris models; a blink
+`liveness.decide.blink` reads openness from MediaPipe's face mesh + iris models; a blink
 is a dip below 0.55 of the eyes' recent level. Blink events need video, which the
 project has little of, but shut eyes can be checked frame by frame: Replay-Attack's
 1,200 live frames (30 people, 10 frames a video, 1.5 s apart) catch some people
@@ -26,8 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from liveness.blink import EyeLandmarker
 from liveness.data.manifest import read_rows
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.evaluate.metrics import auc
 from liveness.evaluate.protocols import gathered
 from liveness.types import Face

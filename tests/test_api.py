@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from liveness.data.sources import iter_video
 from liveness.errors import InputError
+from liveness.io.media import iter_video
 from tests.conftest import FAKE_VIDEO, REAL_VIDEO, REPO, run_cli
 
 pytestmark = pytest.mark.shared

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from liveness.data.sources import iter_video
 from liveness.detect import create_detector
 from liveness.detect.blazeface import FULL, SHORT, anchor_centres
+from liveness.io.media import iter_video
 from tests.conftest import SHARED_VIDEOS, VIDEOS
 
 

@@ -11,8 +11,9 @@ import json
 import numpy as np
 import pytest
 
-from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
-from liveness.data.sources import iter_video
+from liveness.decide.blink import BlinkCounter
+from liveness.detect.landmarks import EyeLandmarker, EyeReading
+from liveness.io.media import iter_video
 from liveness.types import Face
 from tests.conftest import VIDEOS, run_cli
 

@@ -8,8 +8,7 @@ from collections import Counter
 
 import pytest
 
-from liveness.blink import EyeReading
-from liveness.challenge import (
+from liveness.decide.challenge import (
     BLINK,
     FACE_CHANGED,
     FACE_LOST,
@@ -23,8 +22,9 @@ from liveness.challenge import (
     Observation,
     draw_prompts,
 )
-from liveness.fusion import fuse
-from liveness.pose import HeadPose
+from liveness.decide.fusion import fuse
+from liveness.decide.pose import HeadPose
+from liveness.detect.landmarks import EyeReading
 
 BOX = (100, 80, 200, 200)
 OPEN, SHUT = EyeReading((0.25, 0.25)), EyeReading((0.05, 0.05))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from liveness.challenge import LOOK_UP, TURN_LEFT, Challenge
+from liveness.decide.challenge import LOOK_UP, TURN_LEFT, Challenge
 from liveness.demo import NO_BLINK, DemoChallenge, FaceView
 from liveness.types import Face, Verdict
 from tests.test_challenge import BOX, _frames

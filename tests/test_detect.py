@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from liveness.data.sources import iter_video
 from liveness.detect.res10 import Res10Detector, _inside_fraction
 from liveness.errors import ModelLoadError
+from liveness.io.media import iter_video
 from tests.conftest import SHARED_VIDEOS, VIDEOS
 
 # Masked faces (zalo-sample) score 0.3-0.6 with res10, so that clip uses 0.3.

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from liveness.cards import ModelCard, card_path_for
-from liveness.data.sources import iter_video
 from liveness.engine import LivenessEngine
 from liveness.engine.backends import KerasBackend, LiteRTBackend, ONNXBackend
 from liveness.errors import ModelLoadError
+from liveness.io.media import iter_video
 from liveness.preprocess import face_crop, to_model_input
 from liveness.resources import DEFAULT_MODEL
 from tests.conftest import FAKE_VIDEO, REAL_VIDEO, run_cli

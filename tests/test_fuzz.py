@@ -17,8 +17,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from liveness.data.sources import decode_image  # noqa: E402
 from liveness.errors import InputError  # noqa: E402
+from liveness.io.media import decode_image  # noqa: E402
 from tests.conftest import SHARED, need_shared  # noqa: E402
 from tests.web_server import running_server  # noqa: E402
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from liveness.cards import ModelCard
-from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import ModelLoadError
 from liveness.evaluate.scorers import CelebAMiniFASNetScorer, MiniFASNetScorer
+from liveness.io.media import read_image
 from tests.conftest import REAL_VIDEO, replay_subset, run_cli
 
 pytestmark = pytest.mark.shared
@@ -92,7 +92,7 @@ def test_check_and_evaluate_take_the_imported_card(imported, tmp_path):
     frame = tmp_path / "frame.png"
     import cv2
 
-    from liveness.data.sources import iter_video
+    from liveness.io.media import iter_video
 
     cv2.imwrite(str(frame), next(iter(iter_video(REAL_VIDEO, skip=30))).image)
     check = run_cli("check", str(frame), "--model", str(imported / "celeba.card.json"))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import websockets.sync.client
 
-from liveness.challenge import TURN_LEFT, TURN_RIGHT, WRONG_MOVE, Challenge
-from liveness.pose import head_pose, project_head
+from liveness.decide.challenge import TURN_LEFT, TURN_RIGHT, WRONG_MOVE, Challenge
+from liveness.decide.pose import head_pose, project_head
 from liveness.types import Face
 from tests.conftest import VIDEOS
 
@@ -28,10 +28,10 @@ def test_a_synthetic_head_turned_by_known_angles_is_recovered(yaw, pitch):
 def turning_clip(shared):
     """(time, Analysis) of every 2nd frame of the clip where a person turns, as the server's checker
     sees them (res10 faces, face mesh, pose)."""
-    from liveness.blink import EyeLandmarker
-    from liveness.check import FrameChecker
-    from liveness.data.sources import iter_video, video_rate
+    from liveness.checker import FrameChecker
+    from liveness.detect.landmarks import EyeLandmarker
     from liveness.engine import LivenessEngine
+    from liveness.io.media import iter_video, video_rate
 
     checker = FrameChecker(LivenessEngine.load(), eyes=EyeLandmarker(), poses=True)
     fps = video_rate(VIDEOS / TURNING)
@@ -41,8 +41,8 @@ def turning_clip(shared):
 def test_the_sign_and_scale_of_yaw_agree_with_where_the_nose_is(turning_clip):
     """A model-free cue: the nose tip's offset from the eyes' midpoint over the eye distance is
     positive when the head turns to the person's left in an unmirrored image. Yaw follows it."""
-    from liveness.blink import EyeLandmarker
-    from liveness.data.sources import iter_video
+    from liveness.detect.landmarks import EyeLandmarker
+    from liveness.io.media import iter_video
 
     eyes = EyeLandmarker()
     yaws, offsets = [], []

@@ -1,6 +1,6 @@
 import numpy as np
 
-from liveness.quality import QualityLimits, frame_problem
+from liveness.decide.quality import QualityLimits, frame_problem
 from liveness.types import Face
 
 

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.protocols import video_faces, video_pairs
@@ -12,6 +11,7 @@ from liveness.evaluate.scorers import (
     MiniFASNetScorer,
     lbp_features,
 )
+from liveness.io.media import read_image
 from liveness.preprocess import silent_face_box
 from liveness.types import Face
 from tests.conftest import need_reference

@@ -170,7 +170,7 @@ def test_stream_with_required_blink_waits_for_the_selfie_blink(shared):
     """The shared selfie clip blinks in frames 492-495, 3 s after frame 400 (tests/test_blink.py);
     the shipped model scores this camera low, so the threshold is set near 0 to let the blink
     decide."""
-    from liveness.data.sources import iter_video
+    from liveness.io.media import iter_video
 
     clip = SHARED / "data" / "videos" / "tranvanluyt2203" / "real.mp4"
     frames = [cv2.imencode(".jpg", f.image)[1].tobytes() for f in iter_video(clip) if 400 <= f.index <= 600]

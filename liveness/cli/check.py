@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from liveness.api import LivenessChecker
-    from liveness.data.sources import IMAGE_SUFFIXES
+    from liveness.io.media import IMAGE_SUFFIXES
 
     if args.challenge:
         raise ConfigError(

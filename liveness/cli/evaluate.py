@@ -81,7 +81,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from liveness.blink import EyeLandmarker
+    from liveness.detect.landmarks import EyeLandmarker
     from liveness.engine import LivenessEngine
     from liveness.evaluate.dataset import load_eval_set
     from liveness.evaluate.harness import evaluate, write_report

@@ -27,7 +27,6 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tqdm import tqdm
 
-from liveness.data.sources import read_image
 from liveness.data.yolo import (
     MIN_LABEL_OVERLAP,
     NormBox,
@@ -39,6 +38,7 @@ from liveness.data.yolo import (
 )
 from liveness.detect import FaceDetector
 from liveness.errors import DatasetError, InputError
+from liveness.io.media import read_image
 from liveness.preprocess import iou
 from liveness.types import Face
 

@@ -25,9 +25,9 @@ import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
-from liveness.data.sources import IMAGE_SUFFIXES, list_images, read_image
 from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError, InputError
+from liveness.io.media import IMAGE_SUFFIXES, list_images, read_image
 from liveness.labels import canonical
 from liveness.preprocess import model_face
 

@@ -19,10 +19,10 @@ import numpy as np
 from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows, write_rows
-from liveness.data.sources import Frame, iter_images, iter_video, list_images, video_frame_count
 from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, single_box_frames
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
+from liveness.io.media import Frame, iter_images, iter_video, list_images, video_frame_count
 from liveness.labels import ATTACK_NAMES, REAL_NAMES
 from liveness.preprocess import crop, expand_box, iou
 from liveness.types import Face
@@ -251,7 +251,7 @@ def _video_id(path: Path) -> str:
 
 
 def _camera_job(index: int, options: GatherOptions, base: dict[str, str]) -> Job:
-    from liveness.data.sources import CameraReader
+    from liveness.io.media import CameraReader
 
     reader = CameraReader(index)
 

@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from liveness.data.sources import IMAGE_SUFFIXES, image_size
 from liveness.errors import DatasetError
+from liveness.io.media import IMAGE_SUFFIXES, image_size
 from liveness.labels import ATTACK_NAMES, REAL_NAMES
 
 log = logging.getLogger(__name__)

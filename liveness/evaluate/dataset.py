@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liveness.data.manifest import MANIFEST_NAME, face_box_in_file, read_rows
-from liveness.data.sources import VIDEO_SUFFIXES, list_images
 from liveness.data.yolo import is_yolo_dataset, single_box_frames
 from liveness.errors import DatasetError
+from liveness.io.media import VIDEO_SUFFIXES, list_images
 from liveness.labels import REAL, canonical
 
 NO_ATTACK = {"", "none", "real"}

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from liveness.blink import EyeLandmarker
 from liveness.detect import FaceDetector
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.errors import ConfigError
 from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.plots import write_plots

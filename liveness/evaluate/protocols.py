@@ -14,10 +14,10 @@ import numpy as np
 
 from liveness.data.gather import GatherOptions, gather
 from liveness.data.manifest import read_rows
-from liveness.data.sources import iter_video
 from liveness.detect import create_detector
 from liveness.evaluate.dataset import EvalSample, sample_from_row
 from liveness.evaluate.scorers import Scorer
+from liveness.io.media import iter_video
 from liveness.types import Face
 
 

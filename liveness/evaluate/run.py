@@ -20,15 +20,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from liveness.blink import BlinkCounter, EyeLandmarker
 from liveness.data.manifest import read_rows
-from liveness.data.sources import iter_video, read_image, video_rate
+from liveness.decide.blink import BlinkCounter
 from liveness.detect import FaceDetector
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.errors import ConfigError, InputError
 from liveness.evaluate.dataset import EvalSample
 from liveness.evaluate.metrics import eer
 from liveness.evaluate.report import pad_metrics
 from liveness.evaluate.scorers import Scorer
+from liveness.io.media import iter_video, read_image, video_rate
 from liveness.types import Face
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from liveness.data.sources import read_image
 from liveness.engine import LivenessEngine
 from liveness.errors import ModelLoadError
 from liveness.evaluate.dataset import EvalSample
+from liveness.io.media import read_image
 from liveness.preprocess import reflect_square, silent_face_box
 from liveness.types import Face
 

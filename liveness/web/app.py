@@ -27,14 +27,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness import __version__
-from liveness.blink import EyeLandmarker
-from liveness.challenge import Challenge
-from liveness.check import Analysis, FrameChecker, LiveCheck, check_clip
-from liveness.data.sources import decode_image, in_memory_file, open_video
-from liveness.decision import Window, WindowConfig
+from liveness.checker import Analysis, FrameChecker, LiveCheck, check_clip
+from liveness.decide.challenge import Challenge
+from liveness.decide.quality import QualityLimits
+from liveness.decide.window import Window, WindowConfig
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
-from liveness.quality import QualityLimits
+from liveness.io.media import decode_image, in_memory_file, open_video
 from liveness.web.limits import BodyLimit, RateLimit, TokenBucket, trim_heap
 from liveness.web.settings import Settings
 

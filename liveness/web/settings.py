@@ -26,7 +26,7 @@ class Settings:
     blink: str = "off"  # count the blinks of a streamed check, or require one for a live decision
     max_stream_fps: int = 30  # messages a second one WebSocket may send (a camera sends 15-30)
     max_decodes: int = 2  # images decoded at once per worker: each can cost hundreds of MB
-    challenge: bool = False  # streamed checks ask for random moves (liveness.challenge)
+    challenge: bool = False  # streamed checks ask for random moves (liveness.decide.challenge)
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024 or self.max_side < 32:

@@ -38,9 +38,9 @@ from liveness import texture
 from liveness.data.corpus import capped
 from liveness.data.datasets import load_images, load_samples
 from liveness.data.manifest import read_rows, write_rows
-from liveness.data.sources import read_image
 from liveness.detect import create_detector
 from liveness.evaluate.metrics import apcer, auc, bpcer, eer
+from liveness.io.media import read_image
 from liveness.preprocess import context_crop, to_model_input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -28,8 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from liveness.blink import EyeLandmarker
 from liveness.data.manifest import read_rows
+from liveness.detect.landmarks import EyeLandmarker
 from liveness.evaluate.metrics import auc
 from liveness.evaluate.protocols import gathered
 from liveness.types import Face

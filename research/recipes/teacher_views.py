@@ -28,10 +28,10 @@ from tqdm import tqdm
 
 from liveness.data.corpus import capped
 from liveness.data.manifest import face_box_in_file, read_rows
-from liveness.data.sources import read_image
 from liveness.data.views import Views, random_view, save_views
 from liveness.errors import InputError, LivenessError
 from liveness.evaluate.scorers import reference_scorer
+from liveness.io.media import read_image
 from liveness.preprocess import model_face
 from liveness.resources import shared_dir
 from liveness.types import Face

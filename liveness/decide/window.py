@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from liveness.blink import BlinkCounter, EyeReading
-from liveness.quality import REASONS
+from liveness.decide.blink import BlinkCounter
+from liveness.decide.quality import REASONS
+from liveness.detect.landmarks import EyeReading
 
 LIVE, ATTACK, UNCERTAIN = "live", "attack", "uncertain"
 

@@ -3,7 +3,7 @@
     1. A challenge failed by a wrong move, a different face or a second face: attack
        (a replay moves when its source did, not when asked).
     2. A challenge failed by running out of time or losing the face: uncertain, try again.
-    3. Otherwise the passive window decides (liveness.decision: ~2 s of frames with one
+    3. Otherwise the passive window decides (liveness.decide.window: ~2 s of frames with one
        usable face whose scores agree; with blinks required, a blink first): attack and
        uncertain stand as they are.
     4. Live needs the passive window's live and, when a challenge runs, every prompt
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from liveness.challenge import FACE_LOST, FAILED, PASSED, TIMEOUT
-from liveness.decision import ATTACK, LIVE, UNCERTAIN
+from liveness.decide.challenge import FACE_LOST, FAILED, PASSED, TIMEOUT
+from liveness.decide.window import ATTACK, LIVE, UNCERTAIN
 
 RETRYABLE = (TIMEOUT, FACE_LOST)
 

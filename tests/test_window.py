@@ -1,6 +1,6 @@
 import pytest
 
-from liveness.decision import ATTACK, LIVE, UNCERTAIN, Window, WindowConfig, image_decision
+from liveness.decide.window import ATTACK, LIVE, UNCERTAIN, Window, WindowConfig, image_decision
 
 
 class Clock:
@@ -54,14 +54,14 @@ def test_image_decision():
 
 
 def _blink_window(clock: Clock) -> Window:
-    from liveness.blink import BlinkCounter
+    from liveness.decide.blink import BlinkCounter
 
     config = WindowConfig(seconds=2.0, min_frames=5, timeout_s=6.0)
     return Window(0.5, config, clock=clock, blinks=BlinkCounter(), require_blink=True)
 
 
 def _eyes_feed(window: Window, clock: Clock, openness: list[float], score: float = 0.9, step: float = 0.1):
-    from liveness.blink import EyeReading
+    from liveness.detect.landmarks import EyeReading
 
     for value in openness:
         final = window.add(None, score, EyeReading((value, value)))

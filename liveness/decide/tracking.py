@@ -11,7 +11,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from liveness.blink import BlinkCounter
+from liveness.decide.blink import BlinkCounter
 from liveness.types import Face, Verdict
 
 EPS = 1e-6

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from liveness.data.sources import decode_image, iter_images, iter_video, read_image
 from liveness.errors import InputError
+from liveness.io.media import decode_image, iter_images, iter_video, read_image
 from tests.conftest import REAL_VIDEO
 from tests.media import faceless_video, rotated_phone_video
 
@@ -65,7 +65,7 @@ def test_camera_reader_drops_frames_instead_of_queueing(shared):
     """A live source read in its own thread: a slow consumer always gets the newest frame."""
     import time
 
-    from liveness.data.sources import CameraReader
+    from liveness.io.media import CameraReader
 
     reader = CameraReader(str(REAL_VIDEO))  # any capture source; a file plays faster than real time
     indices = []
@@ -97,7 +97,7 @@ def test_tiny_images_decode_instead_of_crashing(fmt):
 
     from PIL import Image
 
-    from liveness.data.sources import decode_image
+    from liveness.io.media import decode_image
 
     buffer = io.BytesIO()
     Image.new("RGB", (5, 3), (10, 20, 30)).save(buffer, fmt)
@@ -109,7 +109,7 @@ def test_a_float_image_with_nan_and_inf_decodes_to_8_bit():
 
     from PIL import Image
 
-    from liveness.data.sources import decode_image
+    from liveness.io.media import decode_image
 
     values = np.full((20, 20), np.nan, np.float32)
     values[0, 0], values[1, 1] = np.inf, 5.0

@@ -3,7 +3,7 @@
 Frames that cannot be judged (no face, several, too small, too dark or bright)
 become reasons; about two seconds of judgeable frames give a decision by how
 well their scores agree; optionally the face must blink first. The window of
-`liveness.decision` does the deciding, timed by the clip's own frame times,
+`liveness.decide.window` does the deciding, timed by the clip's own frame times,
 so a file and a live stream are judged alike. Used by `liveness check` and the
 web API's video upload.
 """
@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from liveness.blink import BlinkCounter, EyeLandmarker, EyeReading
-from liveness.challenge import Challenge, Observation
-from liveness.data.sources import iter_video, video_rate
-from liveness.decision import Window, WindowConfig, image_decision
+from liveness.decide.blink import BlinkCounter
+from liveness.decide.challenge import Challenge, Observation
+from liveness.decide.fusion import fuse
+from liveness.decide.pose import HeadPose, head_pose
+from liveness.decide.quality import QualityLimits, frame_problem
+from liveness.decide.window import Window, WindowConfig, image_decision
+from liveness.detect.landmarks import EyeLandmarker, EyeReading
 from liveness.engine import LivenessEngine
-from liveness.fusion import fuse
-from liveness.pose import HeadPose, head_pose
-from liveness.quality import QualityLimits, frame_problem
+from liveness.io.media import iter_video, video_rate
 
 CHECK_FPS = 15.0  # clips are read at about this rate: enough for blinks, half the work of 30 fps
 
@@ -95,7 +96,7 @@ class FrameChecker:
 @dataclass
 class LiveCheck:
     """One check of a live stream (the web page's, the demo's): the passive window, the optional
-    challenge, and their fused decision (liveness.fusion). `clock` times the challenge; a file's
+    challenge, and their fused decision (liveness.decide.fusion). `clock` times the challenge; a file's
     frames are timed by their own times, a camera's by the wall clock."""
 
     window: Window

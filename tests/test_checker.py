@@ -1,17 +1,17 @@
-"""One decision for a photo or a recorded clip: `liveness check` and liveness.check on real videos."""
+"""One decision for a photo or a recorded clip: `liveness check` and liveness.checker on real videos."""
 
 import json
 
 import pytest
 
-from liveness.check import FrameChecker, check_clip
+from liveness.checker import FrameChecker, check_clip
 from tests.conftest import FAKE_VIDEO, REAL_VIDEO, VIDEOS, run_cli
 from tests.media import faceless_video, write_video
 
 
 @pytest.fixture(scope="module")
 def checker(shared) -> FrameChecker:
-    from liveness.blink import EyeLandmarker
+    from liveness.detect.landmarks import EyeLandmarker
     from liveness.engine import LivenessEngine
 
     return FrameChecker(LivenessEngine.load(), eyes=EyeLandmarker())
@@ -28,8 +28,8 @@ def test_a_required_blink_must_come_before_the_clip_ends(checker, tmp_path):
     """The lestari15 real clip (3.7 s) shows no blink. The selfie clip first blinks 16.4 s in, after
     the check's 12 s; cut from frame 400, it blinks 3.2 s in (tests/test_blink.py). The shipped
     model scores that camera low, so the threshold is set near 0 to let the blink decide."""
-    from liveness.data.sources import iter_video
     from liveness.engine import LivenessEngine
+    from liveness.io.media import iter_video
 
     no_blink = check_clip(REAL_VIDEO, checker, require_blink=True)
     assert no_blink["decision"] == "uncertain" and "no blink seen" in no_blink["reason"]
@@ -44,7 +44,7 @@ def test_a_required_blink_must_come_before_the_clip_ends(checker, tmp_path):
 
 
 def test_short_and_faceless_clips_are_uncertain_with_the_reason(checker, tmp_path):
-    from liveness.data.sources import iter_video
+    from liveness.io.media import iter_video
 
     second = [f.image for f in iter_video(REAL_VIDEO) if 40 <= f.index < 50]
     short = check_clip(write_video(tmp_path / "short.mp4", second, fps=10.0), checker)

@@ -1,6 +1,6 @@
 import pytest
 
-from liveness.temporal import FaceTracker, logit
+from liveness.decide.tracking import FaceTracker, logit
 from liveness.types import Face, Verdict
 
 

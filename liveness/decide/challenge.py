@@ -4,8 +4,8 @@ A recorded video blinks and turns when its source did, not when asked. A check
 draws 2-3 prompts (turn left, turn right, look up, blink; at least one head
 turn, no prompt twice in a row) from the operating system's randomness, so a
 client cannot predict them, and gives each `seconds_per_prompt` to be done. It
-watches one tracked face: head pose (`liveness.pose`) against the pose it
-started from, and blinks (`liveness.blink`). A prompt counts once the head is
+watches one tracked face: head pose (`liveness.decide.pose`) against the pose it
+started from, and blinks (`liveness.decide.blink`). A prompt counts once the head is
 back near where it started and then moves the asked way; moving another way
 first, losing the face, a second face or a different face, or running out of
 time fails the challenge, with the reason.
@@ -20,8 +20,9 @@ import itertools
 import secrets
 from dataclasses import dataclass, field
 
-from liveness.blink import BlinkCounter, EyeReading
-from liveness.pose import HeadPose
+from liveness.decide.blink import BlinkCounter
+from liveness.decide.pose import HeadPose
+from liveness.detect.landmarks import EyeReading
 from liveness.preprocess import iou
 
 TURN_LEFT, TURN_RIGHT, LOOK_UP, BLINK = "turn_left", "turn_right", "look_up", "blink"
@@ -33,7 +34,7 @@ TEXT = {
     BLINK: "blink",
 }
 # failures a replay or a swapped face produces, against those a slow or shy person can: the first are
-# attacks, the second "try again" (liveness.fusion)
+# attacks, the second "try again" (liveness.decide.fusion)
 WRONG_MOVE, FACE_CHANGED, SECOND_FACE, TIMEOUT, FACE_LOST = (
     "wrong_move", "face_changed", "second_face", "timeout", "face_lost",
 )  # fmt: skip
