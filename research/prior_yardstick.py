@@ -263,7 +263,8 @@ def main() -> int:
         }
         devel = devel_check(data, args.candidate, seed)
         (args.out / f"seed{seed}.json").write_text(json.dumps({"folds": results, "devel": devel}, indent=1))
-        table = summary_markdown(results)  # the bundled colour-texture model saw every source: no column.replace("| student", f"| {args.candidate}")
+        # no column for the bundled colour-texture model: it was fitted on every one of these sources
+        table = summary_markdown(results).replace("| student", f"| {args.candidate}")
         (args.out / f"seed{seed}.md").write_text(table + f"\n\nReplay-Attack devel: {json.dumps(devel)}\n")
         log.info("seed %d\n%s\nRA devel %s", seed, table, devel)
     return 0
