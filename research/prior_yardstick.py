@@ -73,7 +73,8 @@ def load(corpus: Path, features: Path) -> dict:
 
 
 def design(data: dict, candidate: str) -> np.ndarray:
-    parts = [data["pooled"]]
+    """The read-out's inputs: the pools (`-s6`: only those of stages 2-6, 448 values), the spectrum."""
+    parts = [data["pooled"][:, :448] if "-s6" in candidate else data["pooled"]]
     if "spectrum" in candidate:
         parts.append(data["spectrum"])
     return np.concatenate(parts, axis=1)
