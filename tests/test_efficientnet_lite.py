@@ -107,7 +107,7 @@ def test_train_fits_a_small_model_from_the_imagenet_start(shared, tmp_path):
                    "--model", str(model), "--plot", str(tmp_path / "plot.png"))  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     card = ModelCard.load(card_path_for(model))
-    assert card.architecture == "efficientnet-lite0" and card.input_size == 112
+    assert card.architecture == "efficientnet-lite0" and card.input_size == 224
     assert card.training_data["initialisation"]["sha256"] == lite.VARIANTS["lite0"].sha256
     assert "out-of-fold" in card.threshold_source and "EER point" in card.threshold_source
     assert card.metrics["validation_frame_level"]["auc"] > 0.9  # out of fold: faces of unseen subjects
@@ -116,7 +116,7 @@ def test_train_fits_a_small_model_from_the_imagenet_start(shared, tmp_path):
     assert tflite.stat().st_size < 20_000_000 and not (tmp_path / "plot.png").exists()
     engine = LivenessEngine.load(tflite, detector=None, runtime="litert")
     keras_model = keras.saving.load_model(model, safe_mode=True)
-    crops = np.random.default_rng(0).uniform(0, 255, (3, 112, 112, 3)).astype(np.float32)
+    crops = np.random.default_rng(0).uniform(0, 255, (3, 224, 224, 3)).astype(np.float32)
     np.testing.assert_allclose(
         engine.score_crops(crops), keras_model.predict(crops, verbose=0)[:, card.real_index], atol=2e-3
     )

@@ -44,7 +44,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--input-size",
         type=options.positive_int,
-        help="model input side in px (default: 32; 112 for efficientnet-lite0, 128 for colour-texture)",
+        help="model input side in px (default: 32; 224 for efficientnet-lite0, 128 for colour-texture)",
     )
     p.add_argument("--epochs", type=options.positive_int, default=50, help="maximum epochs (default: 50)")
     p.add_argument("--batch-size", type=options.positive_int, default=32, help="batch size (default: 32)")
@@ -141,7 +141,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-DEFAULT_INPUT_SIZES = {"colour-texture": 128, "efficientnet-lite0": 112}
+DEFAULT_INPUT_SIZES = {"colour-texture": 128, "efficientnet-lite0": 224}
 
 
 def run(args: argparse.Namespace) -> int:

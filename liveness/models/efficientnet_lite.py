@@ -194,7 +194,7 @@ TAPS = (2, 4, 7, 10, 14)  # blocks whose pooled outputs the read-out sees: stage
 
 @MODELS.register("efficientnet-lite0")
 def efficientnet_lite0(
-    input_size: int = 112,
+    input_size: int = 224,
     n_classes: int = 2,
     stages: int = 6,
     spectrum: bool = True,
