@@ -87,3 +87,26 @@ def test_no_blink_before_the_timeout_is_uncertain_and_attacks_need_none():
     clock = Clock()
     final = _eyes_feed(_blink_window(clock), clock, [0.25] * 100, score=0.1)
     assert final["decision"] == ATTACK and final["blinks"] == 0 and clock.now <= 2.2
+
+
+def _decided(scores: list[float], threshold: float = 0.5) -> dict:
+    """Frames 0.25 s apart through a window that decides on its 10th frame (2.25 s)."""
+    from liveness.decide.window import Window, WindowConfig
+
+    now = [0.0]
+    window = Window(threshold, WindowConfig(seconds=2.25), clock=lambda: now[0])
+    for score in scores:
+        decided = window.add(None, score)
+        now[0] += 0.25
+        if decided is not None:
+            return decided
+    raise AssertionError("the window did not decide")
+
+
+def test_seventy_percent_agreement_is_the_boundary():
+    seven = _decided([0.9, 0.2] * 3 + [0.9] * 4)  # 7 of 10 real, mean above the threshold
+    assert (seven["decision"], seven["reason"]) == ("live", "70% of 10 frames look real")
+    six = _decided([0.9, 0.2] * 4 + [0.9] * 2)  # 6 of 10: the mean says live, the frames disagree
+    assert (six["decision"], six["reason"]) == ("uncertain", "frames disagree (60% look real); try again")
+    attack = _decided([0.1, 0.9] * 3 + [0.1] * 4)  # 7 of 10 attacks
+    assert (attack["decision"], attack["reason"]) == ("attack", "70% of 10 frames look like an attack")

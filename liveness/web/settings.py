@@ -35,6 +35,12 @@ class Settings:
             raise ConfigError("--max-decodes must be at least 1")
         if self.rate_per_minute < 0:
             raise ConfigError("--rate-limit must be >= 0 (0 turns it off)")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ConfigError(f"--confidence must be in [0, 1], got {self.confidence}")
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError(f"--threshold must be in [0, 1], got {self.threshold}")
+        if self.window_seconds <= 0 or self.max_stream_fps < 1 or self.min_face_px < 0:
+            raise ConfigError("the decision window must be > 0 s, --max-stream-fps >= 1 and --min-face >= 0")
         if self.blink not in BLINK_MODES:
             raise ConfigError(f"--blink must be one of {', '.join(BLINK_MODES)}, got {self.blink!r}")
 
