@@ -321,3 +321,15 @@ def test_a_truncated_video_is_a_415_that_names_no_internal_path(server):
     assert response.status_code == 415, response.text  # the first 60 kB hold no whole frame
     assert response.json()["error"]["code"] == "not_a_video"
     assert "/proc/" not in response.text and "/tmp/" not in response.text
+
+
+def test_two_workers_serve_the_settings_they_were_given(shared):
+    """`serve --workers 2`: the settings reach each worker process through the environment, and
+    every answer carries them (the calibrated threshold, the model)."""
+    with running_server("--workers", "2", "--threshold", "0.25", "--model", "colour-texture") as base:
+        real = _frame(SHARED, "real")
+        answers = [
+            httpx.post(base + "/api/v1/check", files={"file": ("r.jpg", real)}).json() for _ in range(6)
+        ]
+    assert {(a["model"], a["threshold"]) for a in answers} == {("colour_texture", 0.25)}
+    assert len({a["score"] for a in answers}) == 1  # every worker scores the same face alike
