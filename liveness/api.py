@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from liveness.checker import FrameChecker, check_clip
-from liveness.decide.quality import QualityLimits
 from liveness.decide.window import WindowConfig
 from liveness.detect import FaceDetector, create_detector
 from liveness.engine import LivenessEngine
@@ -91,13 +90,8 @@ class LivenessChecker:
         if isinstance(detector, str):
             detector = create_detector(detector, confidence=confidence)
         self.engine = LivenessEngine.load(model, detector=detector, threshold=threshold)
-        eyes = None
-        if blink or require_blink:
-            from liveness.detect.landmarks import EyeLandmarker
-
-            eyes = EyeLandmarker()
         self.require_blink = require_blink
-        self._frames = FrameChecker(self.engine, QualityLimits(min_face_px=min_face), eyes)
+        self._frames = FrameChecker.build(self.engine, min_face, eyes=blink or require_blink)
 
     @property
     def threshold(self) -> float:

@@ -64,6 +64,23 @@ class FrameChecker:
         self.eyes = eyes
         self.poses = poses and eyes is not None
 
+    @classmethod
+    def build(
+        cls, engine: LivenessEngine, min_face_px: int = 60, eyes: bool = False, poses: bool = False
+    ) -> FrameChecker:
+        """A checker with the default gates at `min_face_px`; the eye landmarker (MediaPipe's face
+        mesh and iris) is loaded only when eyes or poses are read."""
+        landmarker = EyeLandmarker() if eyes or poses else None
+        return cls(engine, QualityLimits(min_face_px=min_face_px), landmarker, poses=poses)
+
+    def live_check(
+        self, require_blink: bool = False, seconds: float = 2.0, challenge: bool = False, clock=None
+    ) -> LiveCheck:
+        """A fresh check of a live stream: a new window and, with `challenge`, new random prompts."""
+        window = self.window(require_blink, WindowConfig(seconds=seconds), clock)
+        prompts = Challenge.random() if challenge else None
+        return LiveCheck(window, prompts, clock=clock) if clock else LiveCheck(window, prompts)
+
     def analyse(self, image: np.ndarray) -> Analysis:
         verdicts = self.engine.analyse(image)
         problem = frame_problem(image, [v.face for v in verdicts], self.limits)
@@ -82,12 +99,13 @@ class FrameChecker:
         return {"decision": decision, "reason": reason, "score": frame.score, "faces": frame.faces}
 
     def window(self, require_blink: bool = False, config: WindowConfig | None = None, clock=None) -> Window:
-        """A fresh decision window for this checker's threshold (counting blinks when it reads eyes)."""
+        """A fresh decision window for this checker's threshold (counting blinks when it reads eyes,
+        or always when a blink is required)."""
         options = {"clock": clock} if clock is not None else {}
         return Window(
             self.engine.threshold,
             config or WindowConfig(),
-            blinks=BlinkCounter() if self.eyes else None,
+            blinks=BlinkCounter() if self.eyes or require_blink else None,
             require_blink=require_blink,
             **options,
         )

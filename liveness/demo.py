@@ -22,13 +22,10 @@ from typing import IO
 import cv2
 import numpy as np
 
-from liveness.checker import Analysis, LiveCheck
-from liveness.decide.blink import BlinkCounter
-from liveness.decide.challenge import Challenge
+from liveness.checker import Analysis, FrameChecker, LiveCheck
 from liveness.decide.pose import HeadPose, head_pose
-from liveness.decide.quality import QualityLimits, frame_problem
+from liveness.decide.quality import frame_problem
 from liveness.decide.tracking import FaceTracker, Track
-from liveness.decide.window import Window, WindowConfig
 from liveness.detect.landmarks import EyeLandmarker, EyeReading
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
@@ -81,18 +78,14 @@ class DemoChallenge:
     window over about two seconds of judgeable frames (and a blink first with `require_blink`),
     fused with the challenge's outcome, all timed by the frames' own times."""
 
-    def __init__(self, threshold: float, require_blink: bool = False) -> None:
-        self.threshold, self.require_blink = threshold, require_blink
-        self.limits = QualityLimits()
+    def __init__(self, frames: FrameChecker, require_blink: bool = False) -> None:
+        self.frames, self.require_blink = frames, require_blink
         self.now = 0.0
         self.check = self._new_check()
         self.decisions: list[dict[str, object]] = []
 
     def _new_check(self) -> LiveCheck:
-        clock = lambda: self.now  # noqa: E731
-        window = Window(self.threshold, WindowConfig(), clock=clock, blinks=BlinkCounter(),
-                        require_blink=self.require_blink)  # fmt: skip
-        return LiveCheck(window, Challenge.random(), clock=clock)
+        return self.frames.live_check(self.require_blink, challenge=True, clock=lambda: self.now)
 
     def update(self, when: float, image: np.ndarray, views: list[FaceView]) -> tuple[dict, dict | None]:
         """This frame's challenge status, and the fused decision when there is one."""
@@ -110,7 +103,7 @@ class DemoChallenge:
         """The frame as the page's check sees it: faces, what stops a judgement, the main face's
         score, eyes and pose."""
         faces = [view.verdict.face for view in views]
-        problem = frame_problem(image, faces, self.limits)
+        problem = frame_problem(image, faces, self.frames.limits)
         main = views[0] if views else None
         eyes = EyeReading((main.openness, main.openness)) if main and main.openness is not None else None
         return Analysis(
@@ -166,7 +159,7 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     meter = FpsMeter()
     eyes = EyeLandmarker() if options.reads_eyes else None
     judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink, poses=options.challenge)
-    challenge = DemoChallenge(engine.threshold, options.require_blink) if options.challenge else None
+    challenge = DemoChallenge(FrameChecker(engine), options.require_blink) if options.challenge else None
     started = time.perf_counter()
     try:
         for frame in frames:

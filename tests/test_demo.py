@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from liveness.checker import FrameChecker
 from liveness.decide.challenge import LOOK_UP, TURN_LEFT, Challenge
 from liveness.demo import NO_BLINK, DemoChallenge, FaceView
+from liveness.engine import LivenessEngine
 from liveness.types import Face, Verdict
 from tests.test_challenge import BOX, _frames
 
+ENGINE = LivenessEngine.load(detector=None)  # the shipped model; only its threshold (0.54) matters here
 GREY = np.full((480, 640, 3), 128, np.uint8)  # a face box of mid-grey passes the brightness gates
 FOLLOWED = [(0.5, 0, 0), (0.8, 30, 0), (0.6, 0, 0), (0.8, 0, 20), (0.6, 0, 0), (9.0, 0, 0)]  # 12.3 s
 
 
 def _decisions(require_blink: bool, score: float = 0.9, image: np.ndarray = GREY) -> list[dict]:
     """A face that follows a turn-left, look-up challenge, never blinking, scored `score`."""
-    demo = DemoChallenge(threshold=0.5, require_blink=require_blink)
+    demo = DemoChallenge(FrameChecker(ENGINE), require_blink=require_blink)
     demo.check.challenge = Challenge((TURN_LEFT, LOOK_UP))
-    label = NO_BLINK if require_blink else ("real" if score >= 0.5 else "spoof")
+    real = score >= ENGINE.threshold
+    label = NO_BLINK if require_blink else ("real" if real else "spoof")
     for t, seen in _frames(FOLLOWED):
-        verdict = Verdict(Face(*BOX, 0.99), score, "real" if score >= 0.5 else "spoof")
+        verdict = Verdict(Face(*BOX, 0.99), score, "real" if real else "spoof")
         view = FaceView(verdict, score, label, track=0, openness=0.3, pose=seen.pose)
         status, decided = demo.update(t, image, [view])
         assert status is not None

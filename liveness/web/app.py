@@ -28,10 +28,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness import __version__
 from liveness.checker import Analysis, FrameChecker, LiveCheck, check_clip
-from liveness.decide.challenge import Challenge
-from liveness.decide.quality import QualityLimits
-from liveness.decide.window import Window, WindowConfig
-from liveness.detect.landmarks import EyeLandmarker
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.io.media import decode_image, in_memory_file, open_video
@@ -87,9 +83,9 @@ class Checker:
     def __init__(self, engine: LivenessEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        eyes = EyeLandmarker() if settings.blink != "off" or settings.challenge else None
-        limits = QualityLimits(min_face_px=settings.min_face_px)
-        self.frames = FrameChecker(engine, limits, eyes, poses=settings.challenge)
+        self.frames = FrameChecker.build(
+            engine, settings.min_face_px, eyes=settings.blink != "off", poses=settings.challenge
+        )
         self.lock = threading.Lock()
         self.decodes = threading.BoundedSemaphore(settings.max_decodes)
 
@@ -126,14 +122,10 @@ class Checker:
         with self.lock:
             return self.frames.check_image(image)
 
-    def window(self) -> Window:
-        return self.frames.window(
-            self.settings.blink == "require", WindowConfig(seconds=self.settings.window_seconds)
-        )
-
     def stream_check(self) -> LiveCheck:
         """A new streamed check: a fresh window and, with --challenge, freshly drawn prompts."""
-        return LiveCheck(self.window(), Challenge.random() if self.settings.challenge else None)
+        s = self.settings
+        return self.frames.live_check(s.blink == "require", s.window_seconds, s.challenge)
 
     def check_clip(self, data: bytes) -> dict[str, Any]:
         """The decision for an uploaded video, decoded from memory (never written to disk)."""
@@ -152,7 +144,8 @@ class Checker:
                 )
             require = self.settings.blink == "require"
             try:
-                return check_clip(path, self.frames, require, self.window().config, lock=self.lock)
+                config = self.stream_check().window.config
+                return check_clip(path, self.frames, require, config, lock=self.lock)
             except InputError:  # e.g. a truncated file; its message would name the in-memory file
                 raise ApiError(
                     415, "not_a_video", "the upload is not a video OpenCV can read to the end"
