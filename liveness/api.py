@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from liveness.checker import FrameChecker, check_clip
+from liveness.decide.quality import QualityLimits
 from liveness.decide.window import WindowConfig
 from liveness.detect import FaceDetector, create_detector
 from liveness.engine import LivenessEngine
