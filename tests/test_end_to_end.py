@@ -77,7 +77,7 @@ def test_gather_train_demo_with_the_tutorial_scripts(shared, tmp_path):
     assert done.returncode == 0, done.stderr
     assert model.is_file() and le.is_file() and plot.stat().st_size > 10_000
     assert model.with_suffix(".tflite").is_file()
-    assert json.loads(le.read_text()) == {"classes": ["fake", "real"]}
+    assert json.loads(le.read_text()) == {"classes": ["real", "spoof"]}  # fake/ is read as the attack class
     _demo_headless(tmp_path, FAKE_VIDEO, 77, "--model", str(model), "--le", str(le))
 
 

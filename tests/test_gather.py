@@ -29,7 +29,7 @@ def test_gather_never_overwrites_unless_asked(shared, tmp_path, detector):
     again = gather(str(REAL_VIDEO), out, detector, GatherOptions(skip=40))
     assert again.faces_saved == 0 and again.existing_kept == 3
     assert first.read_bytes() == b"user's own file"
-    assert len(read_rows(out / "manifest.csv")) == 3
+    assert [r["label"] for r in read_rows(out / "manifest.csv")] == ["spoof"] * 3  # fake/ is an attack
     gather(str(REAL_VIDEO), out, detector, GatherOptions(skip=40, overwrite=True))
     assert first.read_bytes() != b"user's own file"
 

@@ -23,7 +23,7 @@ from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, single_box_fr
 from liveness.detect import FaceDetector
 from liveness.errors import ConfigError, DatasetError, InputError
 from liveness.io.media import Frame, iter_images, iter_video, list_images, video_frame_count
-from liveness.labels import ATTACK_NAMES, REAL_NAMES
+from liveness.labels import ATTACK_NAMES, REAL_NAMES, canonical
 from liveness.preprocess import crop, expand_box, iou
 from liveness.types import Face
 
@@ -238,7 +238,7 @@ def _base_meta(output: Path, options: GatherOptions) -> dict[str, str]:
     meta: dict[str, str] = {}
     label = options.label or (output.name.lower() if output.name.lower() in CLASS_FOLDER_NAMES else None)
     if label:
-        meta["label"] = label
+        meta["label"] = canonical(label) or label  # the project's word for a known spelling
     if options.subject:
         meta["subject"] = options.subject
     return meta
