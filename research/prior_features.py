@@ -26,7 +26,6 @@ import numpy as np
 from liveness.data.datasets import load_images, load_samples
 from liveness.engine import LivenessEngine
 
-TAPS = (2, 4, 7, 10, 14)
 CROP = 1.5
 
 log = logging.getLogger("prior_features")
@@ -38,7 +37,7 @@ def feature_model(size: int = 112, stages: int = 6):
     import keras
     from keras import layers
 
-    from liveness.models.efficientnet_lite import backbone, load_imagenet, spectrum_features
+    from liveness.models.efficientnet_lite import TAPS, backbone, load_imagenet, spectrum_features
 
     inputs = keras.Input((size, size, 3))
     last = backbone(inputs, "lite0", stages=stages)

