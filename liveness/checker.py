@@ -1,11 +1,11 @@
-"""One liveness decision for a photo or a recorded clip, by the rules of the web page's check.
+"""Frames in, one decision out: the object the front ends (web page, API, demo, `check`) ask.
 
 Frames that cannot be judged (no face, several, too small, too dark or bright)
 become reasons; about two seconds of judgeable frames give a decision by how
-well their scores agree; optionally the face must blink first. The window of
-`liveness.decide.window` does the deciding, timed by the clip's own frame times,
-so a file and a live stream are judged alike. Used by `liveness check` and the
-web API's video upload.
+well their scores agree; optionally the face must blink first, and with a
+challenge its prompts must be followed (`LiveCheck`). The window of
+`liveness.decide.window` does the deciding, timed by the frames' own times, so
+a file and a live stream are judged alike.
 """
 
 from __future__ import annotations
@@ -78,8 +78,7 @@ class FrameChecker:
     ) -> LiveCheck:
         """A fresh check of a live stream: a new window and, with `challenge`, new random prompts."""
         window = self.window(require_blink, WindowConfig(seconds=seconds), clock)
-        prompts = Challenge.random() if challenge else None
-        return LiveCheck(window, prompts, clock=clock) if clock else LiveCheck(window, prompts)
+        return LiveCheck(window, Challenge.random() if challenge else None, clock=clock or time.monotonic)
 
     def analyse(self, image: np.ndarray) -> Analysis:
         verdicts = self.engine.analyse(image)
