@@ -11,6 +11,9 @@ stages. Cached per face, as float16 below OUT only (never in the project):
 - `map10`: the 7x7x112 map after block 10, the input of stage six for tail fine-tuning;
 - `texture`: the bundled colour-texture model's score of the face (a yardstick column).
 
+`--descriptors` writes instead the colour-texture descriptor of every face (128 px, the
+package's `texture.describe`), for read-outs that stack it beside the prior's taps.
+
 Rows follow the corpus manifest; `paths` names them, `kept` says which manifest rows
 could be read.
 """
@@ -55,6 +58,23 @@ def feature_model(size: int = 112, stages: int = 6):
     return full
 
 
+def cache_descriptors(samples, args) -> int:
+    """The colour-texture descriptor of every face, cut as the bundled texture model cuts it."""
+    from liveness import texture
+
+    described, kept_all = [], []
+    for start in range(0, len(samples), args.chunk):
+        images, kept = load_images(samples[start : start + args.chunk], texture.INPUT_SIZE, CROP)
+        described.append(texture.describe_batch(images).astype(np.float16))
+        kept_all.extend(start + i for i in kept)
+        log.info("%d / %d faces", start + len(kept), len(samples))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    paths = np.array([str(samples[i].path) for i in kept_all])
+    np.savez(args.out, paths=paths, kept=np.array(kept_all), descriptor=np.concatenate(described))
+    log.info("wrote %s", args.out)
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True)
@@ -63,9 +83,12 @@ def main() -> int:
     p.add_argument("--size", type=int, default=112, help="input side in px")
     p.add_argument("--stages", type=int, default=6, choices=(6, 7))
     p.add_argument("--no-maps", action="store_true", help="skip the block-10 maps and the texture scores")
+    p.add_argument("--descriptors", action="store_true", help="cache colour-texture descriptors only")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     samples = load_samples(args.corpus / "manifest.csv")
+    if args.descriptors:
+        return cache_descriptors(samples, args)
     model = feature_model(args.size, args.stages)
     texture = LivenessEngine.load("colour-texture", detector=None)
     size = args.size

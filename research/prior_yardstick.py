@@ -14,6 +14,7 @@ other source, at that model's threshold, at video level (the shipping rule's gua
 Candidates:
 - `lr`, `lr-spectrum`: logistic regression on the pooled taps (with the luma spectrum);
 - `mlp-spectrum`: one hidden layer of 128 on the same, seeded;
+- any of them with `-tex`: the colour-texture descriptor stacked beside (`--descriptors`);
 - any of them `+teacher`: the target mixes label and the references' mean score, half each;
 - `tail-spectrum`: stage six fine-tuned from ImageNet on the cached block-10 maps, its
   pool beside the other taps and the spectrum, seeded (threshold from one group split).
@@ -44,6 +45,7 @@ from cross_source import (
 
 from liveness.data.manifest import read_rows
 from liveness.evaluate.metrics import auc, eer
+from liveness.texture import hellinger
 from liveness.train import typical_source_threshold
 from liveness.train_readout import source_weights
 
@@ -52,9 +54,17 @@ INNER_FOLDS = 4
 log = logging.getLogger("prior_yardstick")
 
 
-def load(corpus: Path, features: Path) -> dict:
-    """Rows, features and cached reference scores aligned face by face."""
+def load(corpus: Path, features: Path, descriptors: Path | None = None) -> dict:
+    """Rows, features (and colour-texture descriptors) and cached reference scores, face by face."""
     cached = np.load(features)
+    described = None
+    if descriptors is not None:
+        with np.load(descriptors) as d:
+            where = {int(k): i for i, k in enumerate(d["kept"])}
+            missing = [k for k in cached["kept"] if int(k) not in where]
+            if missing:
+                raise SystemExit(f"{len(missing)} faces have features but no descriptor")
+            described = hellinger(d["descriptor"][[where[int(k)] for k in cached["kept"]]].astype(np.float32))
     rows = read_rows(corpus / "manifest.csv")
     rows = [rows[i] for i in cached["kept"]]
     teachers = {r["path"]: r for r in read_rows(corpus / "teachers.csv")}
@@ -65,6 +75,7 @@ def load(corpus: Path, features: Path) -> dict:
         "pooled": cached["pooled"][keep].astype(np.float32),
         "spectrum": cached["spectrum"][keep].astype(np.float32),
         "map10": cached["map10"][keep] if "map10" in cached else None,
+        "descriptor": described[keep] if described is not None else None,
         "teachers": teachers,
         "is_real": np.array([r["label"] == "real" for r in rows]),
         "source": np.array([r["source_name"] for r in rows]),
@@ -73,10 +84,15 @@ def load(corpus: Path, features: Path) -> dict:
 
 
 def design(data: dict, candidate: str) -> np.ndarray:
-    """The read-out's inputs: the pools (`-s6`: only those of stages 2-6, 448 values), the spectrum."""
+    """The read-out's inputs: the pools (`-s6`: only those of stages 2-6, 448 values), the spectrum,
+    (`-tex`) the colour-texture descriptor's square roots."""
     parts = [data["pooled"][:, :448] if "-s6" in candidate else data["pooled"]]
     if "spectrum" in candidate:
         parts.append(data["spectrum"])
+    if "-tex" in candidate:
+        if data["descriptor"] is None:
+            raise SystemExit("a -tex candidate needs --descriptors")
+        parts.append(data["descriptor"])
     return np.concatenate(parts, axis=1)
 
 
@@ -237,11 +253,12 @@ def main() -> int:
     p.add_argument("--corpus", type=Path, required=True)
     p.add_argument("--features", type=Path, required=True)
     p.add_argument("--candidate", required=True)
+    p.add_argument("--descriptors", type=Path, help="prior_features.py --descriptors output")
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    data = load(args.corpus, args.features)
+    data = load(args.corpus, args.features, args.descriptors)
     folds = folds_of(read_rows(args.corpus / "sources.csv"))
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
