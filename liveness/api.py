@@ -23,7 +23,7 @@ import numpy as np
 from liveness.checker import FrameChecker, check_clip
 from liveness.decide.quality import QualityLimits
 from liveness.decide.window import WindowConfig
-from liveness.detect import FaceDetector, create_detector
+from liveness.detect import DEFAULT_DETECTOR, FaceDetector, create_detector
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
 from liveness.io.media import read_image
@@ -70,8 +70,9 @@ class LivenessChecker:
     """Load a model and a face detector once; check photos and clips with them.
 
     `model`: any file of a model (`.card.json`, `.tflite`, `.keras`, or an imported ONNX card);
-    default the shipped model. `detector`: 'res10' (default), 'blazeface' or 'blazeface-full', or a
-    detector object (`liveness.detect.create_detector`); `confidence` applies to a named one.
+    default the shipped model. `detector`: 'res10-fast' (default), 'res10', 'blazeface' or
+    'blazeface-full', or a detector object (`liveness.detect.create_detector`); `confidence`
+    applies to a named one.
     `threshold`: overrides the card's (e.g. one `liveness calibrate` found for your camera).
     `blink`: count blinks in clips (needs the MediaPipe landmark files, see the README);
     `require_blink`: a clip is 'live' only once the face has blinked.
@@ -81,7 +82,7 @@ class LivenessChecker:
         self,
         model: str | Path | None = None,
         *,
-        detector: str | FaceDetector = "res10",
+        detector: str | FaceDetector = DEFAULT_DETECTOR,
         threshold: float | None = None,
         min_face: int = QualityLimits.min_face_px,
         confidence: float = 0.5,

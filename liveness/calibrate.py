@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from liveness.cards import ModelCard, card_path_for, model_stem, sha256_of
+from liveness.detect import boxes_of
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
 from liveness.io.media import iter_frames
@@ -43,6 +44,7 @@ class Calibration:
     previous_threshold: float
     previous_bpcer: float
     sources: list[str]
+    detector: str | None = None  # whose boxes the live faces were cut with; the card records it
 
     def to_json(self) -> dict:
         return {**self.__dict__, "made": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -101,7 +103,9 @@ def calibrate(
     scores, missed = live_scores(engine, sources, skip)
     if len(scores) == 0:
         raise InputError(f"no face found in {', '.join(map(str, sources))}; nothing to calibrate on")
-    return from_live_scores(scores, bpcer, engine.threshold, [str(s) for s in sources], missed)
+    found = from_live_scores(scores, bpcer, engine.threshold, [str(s) for s in sources], missed)
+    found.detector = boxes_of(engine.detector)
+    return found
 
 
 def from_live_scores(
@@ -195,6 +199,7 @@ def write_calibrated(
         threshold_source=calibration.threshold_source,
         metrics={**card.metrics, **calibration.card_metrics()},
         files={name: sha256_of(out_dir / name) for name in card.files},
+        detector=getattr(calibration, "detector", None) or card.detector,
     )
     path = out_dir / card_file.name
     new.save(path)

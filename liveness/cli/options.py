@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from liveness.detect import DEFAULT_DETECTOR
+
 
 def positive_int(text: str) -> int:
     value = int(text)
@@ -44,8 +46,10 @@ def add_detector_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--detector-type",
-        default="res10",
-        help="res10 (default; OpenCV SSD), blazeface (MediaPipe short range, fastest) or "
+        default=DEFAULT_DETECTOR,
+        help=f"{DEFAULT_DETECTOR} (default: OpenCV's res10 SSD on a small copy of the frame first, "
+        "300x300 only when that finds no sure face), res10 (always 300x300; the boxes every model "
+        "was trained on), blazeface (MediaPipe short range; needs the landmarks extra) or "
         "blazeface-full (faces farther away)",
     )
     g.add_argument(

@@ -7,6 +7,7 @@ import logging
 import os
 
 from liveness.cli import options
+from liveness.detect import DEFAULT_DETECTOR
 from liveness.web.settings import BLINK_MODES
 
 log = logging.getLogger("liveness")
@@ -47,7 +48,11 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="requests per minute per client address, 0 for none (default: 600)",
     )
     p.add_argument("--min-face", type=int, default=60, help="smallest face side in px to judge (default: 60)")
-    p.add_argument("--detector-type", default="res10", help="res10 (default), blazeface or blazeface-full")
+    p.add_argument(
+        "--detector-type",
+        default=DEFAULT_DETECTOR,
+        help=f"{DEFAULT_DETECTOR} (default), res10, blazeface or blazeface-full (`liveness check --help`)",
+    )
     p.add_argument(
         "--confidence",
         "-c",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from liveness.cards import ModelCard, card_path_for, model_stem, read_label_names, sha256_of
-from liveness.detect import FaceDetector, create_detector
+from liveness.detect import DEFAULT_DETECTOR, FaceDetector, boxes_of, create_detector
 from liveness.engine.backends import Backend, open_model_backend
 from liveness.errors import ModelLoadError
 from liveness.preprocess import context_crop, to_model_input
@@ -38,6 +38,16 @@ class LivenessEngine:
         self.backend = backend
         self.detector = detector
         self.threshold = card.threshold if threshold is None else threshold
+        if detector is not None and boxes_of(detector) != card.detector:
+            log.warning(
+                "model %s was trained and calibrated on %s faces, this engine detects them with %s: "
+                "its boxes differ, so its scores and threshold may not hold (liveness calibrate on "
+                "this detector, or --detector-type %s)",
+                card.name,
+                card.detector,
+                detector.name,
+                card.detector,
+            )
 
     @classmethod
     def load(
@@ -45,7 +55,7 @@ class LivenessEngine:
         model: str | Path | None = None,
         *,
         detector: FaceDetector | None = None,
-        detector_type: str = "res10",
+        detector_type: str = DEFAULT_DETECTOR,
         detector_options: dict | None = None,
         runtime: str = "auto",
         label_file: str | Path | None = None,

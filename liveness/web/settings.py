@@ -6,6 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from liveness.detect import DEFAULT_DETECTOR
 from liveness.errors import ConfigError
 
 PREFIX = "LIVENESS_"
@@ -15,7 +16,7 @@ BLINK_MODES = ("off", "count", "require")
 @dataclass(frozen=True)
 class Settings:
     model: str | None = None
-    detector_type: str = "res10"
+    detector_type: str = DEFAULT_DETECTOR
     confidence: float = 0.5
     threshold: float | None = None
     max_body_bytes: int = 10 * 1024 * 1024
