@@ -58,7 +58,8 @@ def shared_images(every: int) -> dict[str, list[tuple[Path, bool]]]:
     """(path, is_real) of every `every`-th image of Replay-Attack devel and of NUAA."""
     sets = {}
     for name, folder, split in (("replay-attack devel", "replay-attack", "devel"), ("nuaa", "nuaa", None)):
-        rows = [r for r in read_rows(SHARED / "data" / folder / "index.csv") if split in (None, r["split"])]
+        rows = read_rows(SHARED / "data" / folder / "index.csv")
+        rows = [r for r in rows if split in (None, r.get("split"))]
         sets[name] = [(SHARED / "data" / folder / r["path"], r["label"] == "real") for r in rows[::every]]
     return sets
 

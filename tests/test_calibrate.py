@@ -32,6 +32,7 @@ def test_threshold_refuses_the_asked_share_of_live_faces(trained_model, detector
     card = ModelCard.load(card_file)
     assert "liveness calibrate" in card.threshold_source
     assert card.metrics["calibration"]["n_faces"] == result.n_faces
+    assert card.detector == "res10"  # the boxes the threshold was found on
 
 
 def test_calibrating_on_frames_without_faces_fails_clearly(trained_model, detector, tmp_path):
@@ -44,12 +45,17 @@ def test_calibrating_on_frames_without_faces_fails_clearly(trained_model, detect
         calibrate(engine, [folder])
 
 
-def test_calibrate_command_writes_a_usable_copy(shared, tmp_path):
-    done = run_cli("calibrate", "--live", str(REAL_VIDEO), "--skip", "4", "--output", str(tmp_path / "mine"))
+def test_calibrate_command_writes_a_usable_copy_that_names_its_detector(shared, tmp_path):
+    out = str(tmp_path / "mine")
+    done = run_cli(
+        "calibrate", "--live", str(REAL_VIDEO), "--skip", "4", "--output", out, "--detector-type", "blazeface"
+    )
     assert done.returncode == 0, done.stderr
     assert "live faces" in done.stderr and "calibrated copy" in done.stderr
+    assert "trained and calibrated on res10 faces" in done.stderr  # the shipped card's detector
     card = json.loads((tmp_path / "mine" / DEFAULT_MODEL.name).read_text())
     assert card["metrics"]["calibration"]["sources"] == [str(REAL_VIDEO)]
+    assert card["detector"] == "blazeface"  # the copy's threshold holds for blazeface's boxes
     bad = run_cli("calibrate", "--live", str(tmp_path / "missing.mp4"))
     assert bad.returncode != 0 and "input not found" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -1,3 +1,4 @@
+import logging
 import shutil
 import subprocess
 import sys
@@ -126,3 +127,13 @@ def test_label_file_must_match_the_card(trained_model, tmp_path):
     (tmp_path / "le.json").write_text('{"classes": ["cat", "dog"]}')
     with pytest.raises(ModelLoadError, match="trained on"):
         LivenessEngine.load(trained_model, label_file=tmp_path / "le.json")
+
+
+def test_the_default_detector_gives_res10_boxes_and_another_detector_is_named(shared, caplog):
+    with caplog.at_level(logging.WARNING, logger="liveness.engine"):
+        engine = LivenessEngine.load()
+    assert engine.detector.name == "res10-fast" and engine.card.detector == "res10"
+    assert "trained and calibrated" not in caplog.text
+    with caplog.at_level(logging.WARNING, logger="liveness.engine"):
+        LivenessEngine.load(detector_type="blazeface")
+    assert "trained and calibrated on res10 faces, this engine detects them with blazeface" in caplog.text
