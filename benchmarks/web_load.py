@@ -9,8 +9,9 @@ resident memory before and after (growth would mean a leak).
     python benchmarks/web_load.py --clients 32 --requests 2000
     python benchmarks/web_load.py --dense-uploads 40
 
-Each detector in `--detectors` (default: res10, the engine's default, then
-BlazeFace) gets its own server in the same run, so their figures compare.
+Each detector in `--detectors` (default: res10 at 300x300, the baseline; then
+res10-fast, the default; then BlazeFace) gets its own server in the same run,
+so their figures compare.
 
 `--dense-uploads N` is the hostile case instead: N clients at once each post a
 small PNG that decodes to 4096x4096 16-bit RGBA (~130 MB decoded), against one
@@ -31,6 +32,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
+from liveness.detect import DEFAULT_DETECTOR
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -166,7 +169,7 @@ def main() -> int:
     parser.add_argument(
         "--detectors",
         nargs="+",
-        default=["res10", "blazeface"],
+        default=["res10", DEFAULT_DETECTOR, "blazeface"],
         help="one server after another, each with this face detector (the first is the baseline)",
     )
     args = parser.parse_args()
