@@ -708,6 +708,13 @@ def _log_report(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]) 
     log.info("validation classification report (argmax):\n%s", report)
 
 
+def _detector_of(samples: list[Sample]) -> str:
+    """The detector whose boxes the crops were cut with (res10 when no manifest says: every corpus
+    and older gather run used it); several are named together, so the engine warns on any."""
+    named = sorted({s.detector for s in samples if s.detector})
+    return " + ".join(named) if named else "res10"
+
+
 def _card(
     config: TrainConfig,
     class_names: list[str],
@@ -729,6 +736,7 @@ def _card(
         threshold=float(validation["threshold"]),
         threshold_source=f"EER point on the {split.how} validation split ({len(split.val)} crops)",
         crop_scale=crop_scale,
+        detector=_detector_of(samples),
         training_data={
             "dataset": str(config.dataset),
             "counts": counts,

@@ -2,7 +2,7 @@ import cv2
 import pytest
 
 from liveness.data.gather import GatherOptions, gather
-from liveness.data.manifest import read_rows
+from liveness.data.manifest import read_rows, write_rows
 from liveness.errors import ConfigError, InputError
 from tests.conftest import REAL_VIDEO, SHARED
 from tests.media import faceless_video
@@ -19,6 +19,23 @@ def test_gather_video_writes_crops_and_manifest(shared, tmp_path, detector):
     crop = cv2.imread(str(out / row["path"]))
     assert crop.shape[0] == crop.shape[1] == int(row["crop_w"])
     assert int(row["crop_w"]) == round(1.5 * max(int(row["w"]), int(row["h"])))
+    assert row["detector"] == "res10"
+
+
+def test_the_detector_of_the_crops_reaches_the_trained_model_s_card(shared, tmp_path):
+    from liveness.data.datasets import load_samples
+    from liveness.detect import create_detector
+    from liveness.train import _detector_of
+
+    for name, boxes in (("res10-fast", "res10"), ("blazeface", "blazeface")):
+        gather(str(REAL_VIDEO), tmp_path / name, create_detector(name), GatherOptions(skip=40, label="real"))
+        assert {r["detector"] for r in read_rows(tmp_path / name / "manifest.csv")} == {boxes}
+        samples = load_samples(tmp_path / name / "manifest.csv", require_both_classes=False)
+        assert _detector_of(samples) == boxes
+    rows = read_rows(tmp_path / "blazeface" / "manifest.csv")
+    old = tmp_path / "blazeface" / "old.csv"  # a manifest from before the column: res10 cut those
+    write_rows(old, [{k: v for k, v in r.items() if k != "detector"} for r in rows])
+    assert _detector_of(load_samples(old, require_both_classes=False)) == "res10"
 
 
 def test_gather_never_overwrites_unless_asked(shared, tmp_path, detector):

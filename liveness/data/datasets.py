@@ -47,6 +47,7 @@ class Sample:
     domain: int = 0  # which of several training datasets it came from
     source: str = ""  # the collection it belongs to, e.g. one repository or dataset
     box: tuple[int, int, int, int] | None = None  # the face in the file; None: the file is the crop
+    detector: str = ""  # whose boxes cut it (gather's manifest); "" when the manifest does not say
 
 
 def load_samples(dataset: str | Path, require_both_classes: bool = True) -> list[Sample]:
@@ -173,6 +174,7 @@ def _sample(path: Path, label: str, row: dict[str, str]) -> Sample:
         margin=float(row.get("margin") or 1.0),
         source=row.get("source_name", ""),
         box=face_box_in_file(row),
+        detector=row.get("detector", ""),
     )
 
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from liveness.data.manifest import MANIFEST_NAME, read_rows, write_rows
 from liveness.data.yolo import MIN_LABEL_OVERLAP, is_yolo_dataset, single_box_frames
-from liveness.detect import FaceDetector
+from liveness.detect import FaceDetector, boxes_of
 from liveness.errors import ConfigError, DatasetError, InputError
 from liveness.io.media import Frame, iter_images, iter_video, list_images, video_frame_count
 from liveness.labels import ATTACK_NAMES, REAL_NAMES, canonical
@@ -116,6 +116,7 @@ def _gather_job(
     summary: GatherSummary,
 ) -> None:
     label = job.meta.get("label", "")
+    boxes = boxes_of(detector) or ""
     folder = output / label if job.meta.get("_label_folder") else output
     folder.mkdir(parents=True, exist_ok=True)
     desc = Path(job.meta.get("video_id") or job.meta.get("source", "frames")).name[:40]
@@ -133,10 +134,10 @@ def _gather_job(
             crop_box = expand_box(face.box, options.margin, width, height)
             if path.exists() and not options.overwrite:
                 summary.existing_kept += 1
-                rows.setdefault(rel, _row(rel, frame, face, crop_box, options, job.meta))
+                rows.setdefault(rel, _row(rel, frame, face, crop_box, options, job.meta, boxes))
                 continue
             _write_crop(path, crop(frame.image, crop_box))
-            rows[rel] = _row(rel, frame, face, crop_box, options, job.meta)
+            rows[rel] = _row(rel, frame, face, crop_box, options, job.meta, boxes)
             summary.faces_saved += 1
 
 
@@ -165,6 +166,7 @@ def _row(
     crop_box: tuple[int, int, int, int],
     options: GatherOptions,
     meta: dict[str, str],
+    boxes: str,
 ) -> dict[str, str]:
     height, width = frame.image.shape[:2]
     row = {
@@ -186,6 +188,7 @@ def _row(
         "frame_h": str(height),
         "confidence": f"{face.confidence:.4f}",
         "margin": f"{options.margin:g}",
+        "detector": boxes,  # whose boxes: the trained model's card says which detector to meet
     }
     row.update({k: meta[k] for k in CARRIED_COLUMNS if k in meta})
     return row
