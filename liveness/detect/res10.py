@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 
 INPUT_SIZE = 300
 FAST_SIDE = 160  # the first pass's long side; ~a quarter of the 300x300 pass's pixels
-SURE = 0.9  # a first-pass face below this confidence is a doubt: the 300x300 pass decides
+# a first-pass face below this confidence is a doubt: the 300x300 pass decides. On 600 webcam
+# frames of the corpus, 0.7 lets 92 % through on the cheap pass (0.9: 79 %) with the same IoU with
+# res10's box (5th percentile 0.81)
+SURE = 0.7
 MEAN_BGR = (104.0, 177.0, 123.0)
 NMS_OVERLAP = 0.4
 
