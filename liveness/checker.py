@@ -25,6 +25,7 @@ from liveness.decide.fusion import fuse
 from liveness.decide.pose import HeadPose, head_pose
 from liveness.decide.quality import QualityLimits, frame_problem
 from liveness.decide.window import Window, WindowConfig, image_decision
+from liveness.detect.follow import FaceFollower
 from liveness.detect.landmarks import EyeLandmarker, EyeReading
 from liveness.engine import LivenessEngine
 from liveness.io.media import iter_video, video_rate
@@ -78,10 +79,21 @@ class FrameChecker:
     ) -> LiveCheck:
         """A fresh check of a live stream: a new window and, with `challenge`, new random prompts."""
         window = self.window(require_blink, WindowConfig(seconds=seconds), clock)
-        return LiveCheck(window, Challenge.random() if challenge else None, clock=clock or time.monotonic)
+        return LiveCheck(
+            window,
+            Challenge.random() if challenge else None,
+            clock=clock or time.monotonic,
+            follower=self.follower(),
+        )
 
-    def analyse(self, image: np.ndarray) -> Analysis:
-        verdicts = self.engine.analyse(image)
+    def follower(self) -> FaceFollower:
+        """A detector for one stream of frames (liveness.detect.follow): give it to `analyse`."""
+        return FaceFollower(self.engine.detector)
+
+    def analyse(self, image: np.ndarray, follower: FaceFollower | None = None) -> Analysis:
+        """One frame judged: its faces (found by a stream's `follower` if given), gates, score,
+        eyes and pose."""
+        verdicts = self.engine.analyse(image, follower)
         problem = frame_problem(image, [v.face for v in verdicts], self.limits)
         score = verdicts[0].score if problem is None else None
         eyes = pose = None
@@ -121,6 +133,7 @@ class LiveCheck:
     clock: Callable[[], float] = time.monotonic
     passive: dict[str, Any] | None = None
     started: float | None = field(default=None)
+    follower: FaceFollower | None = None  # the stream's faces, detected again only on doubt
 
     def add(self, frame: Analysis) -> dict[str, Any] | None:
         """One frame in; the fused decision once there is one."""
@@ -153,12 +166,13 @@ def check_clip(
     fps = video_rate(path)
     now = [0.0]
     window = checker.window(require_blink, config, clock=lambda: now[0])
+    follower = checker.follower()
     frames = 0
     for frame in iter_video(path, skip=max(1, round(fps / CHECK_FPS))):
         now[0] = frame.index / fps
         frames += 1
         with lock or nullcontext():
-            analysis = checker.analyse(frame.image)
+            analysis = checker.analyse(frame.image, follower)
         decided = window.add(analysis.problem, analysis.score, analysis.eyes)
         if decided is not None:
             return {**decided, "frames_read": frames, "seconds": round(now[0], 3)}

@@ -26,6 +26,7 @@ from liveness.checker import Analysis, FrameChecker, LiveCheck
 from liveness.decide.pose import HeadPose, head_pose
 from liveness.decide.quality import frame_problem
 from liveness.decide.tracking import FaceTracker, Track
+from liveness.detect.follow import FaceFollower
 from liveness.detect.landmarks import EyeLandmarker, EyeReading
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError
@@ -160,12 +161,13 @@ def run_demo(engine: LivenessEngine, options: DemoOptions) -> DemoSummary:
     eyes = EyeLandmarker() if options.reads_eyes else None
     judge = FaceJudge(engine.threshold, options.smooth, eyes, options.require_blink, poses=options.challenge)
     challenge = DemoChallenge(FrameChecker(engine), options.require_blink) if options.challenge else None
+    follower = FaceFollower(engine.detector)  # one stream: detect again only on doubt
     started = time.perf_counter()
     try:
         for frame in frames:
             if options.max_frames is not None and summary.frames >= options.max_frames:
                 break
-            verdicts = engine.analyse(frame.image)
+            verdicts = engine.analyse(frame.image, follower)
             when = time.perf_counter() if live else frame.index / fps_hint
             views = judge.views(frame.image, verdicts, when)
             rate = meter.tick()

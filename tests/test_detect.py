@@ -152,3 +152,17 @@ def test_the_fast_pass_alone_finds_a_webcam_face_and_a_far_face_still_gets_the_f
     assert (300, 300) in sizes  # the small copy lost the far face; the 300x300 pass found it
     ref = _found("res10", hard_frames["far"])
     assert len(far) == len(ref) == 1 and iou(far[0], ref[0]) > 0.9
+
+
+def test_the_fast_pass_sees_a_second_face_down_to_about_90_px_of_a_640x480_frame(hard_frames):
+    """The README's limit: a second face much smaller than the first is seen only by the 300x300
+    pass, so the fast default judges such a frame where res10 calls it 'several faces'."""
+    webcam = hard_frames["two"][:427, :640]
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    frame[:267, :400] = cv2.resize(webcam, (400, 267))  # a face ~130 px wide
+    for scale, fast_sees_both in ((0.7, True), (0.5, False)):  # second faces ~90 and ~65 px wide
+        small = cv2.resize(webcam, None, fx=scale * 400 / 640, fy=scale * 400 / 640)
+        image = frame.copy()
+        image[480 - small.shape[0] :, 640 - small.shape[1] :] = small
+        assert len(_found("res10", image)) == 2
+        assert len(_found("res10-fast", image)) == (2 if fast_sees_both else 1)

@@ -115,11 +115,13 @@ class LivenessEngine:
         crops = [context_crop(frame, face.box, scale, self.card.crop_rule) for face in faces]
         return to_model_input(crops, self.card.input_size, self.card.color_order, self.card.resize)
 
-    def analyse(self, frame: np.ndarray) -> list[Verdict]:
-        """Detect the faces of a BGR frame and score them."""
-        if self.detector is None:
+    def analyse(self, frame: np.ndarray, faces_from: FaceDetector | None = None) -> list[Verdict]:
+        """Detect the faces of a BGR frame and score them; `faces_from` replaces the engine's
+        detector for this frame (a stream's `FaceFollower`)."""
+        detector = faces_from or self.detector
+        if detector is None:
             raise ModelLoadError("this engine was built without a face detector")
-        return self.score_faces(frame, self.detector.detect(frame))
+        return self.score_faces(frame, detector.detect(frame))
 
     def label_for(self, score: float) -> str:
         return "real" if score >= self.threshold else "spoof"

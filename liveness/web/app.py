@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness import __version__
 from liveness.checker import Analysis, FrameChecker, LiveCheck, check_clip
+from liveness.detect.follow import FaceFollower
 from liveness.engine import LivenessEngine
 from liveness.errors import InputError, LivenessError
 from liveness.io.media import decode_image, in_memory_file, open_video
@@ -114,9 +115,9 @@ class Checker:
         except InputError as exc:
             raise ApiError(415, "not_an_image", str(exc)) from None
 
-    def analyse(self, image: np.ndarray) -> Analysis:
+    def analyse(self, image: np.ndarray, follower: FaceFollower | None = None) -> Analysis:
         with self.lock:
-            return self.frames.analyse(image)
+            return self.frames.analyse(image, follower)
 
     def check_image(self, image: np.ndarray) -> dict[str, Any]:
         with self.lock:
@@ -350,7 +351,7 @@ async def _stream_message(socket: WebSocket, checker: Checker, check: LiveCheck,
     except ApiError as exc:
         await socket.send_json({"type": "error", "code": exc.code, "message": exc.message})
         return check
-    frame = await run_in_threadpool(checker.analyse, image)
+    frame = await run_in_threadpool(checker.analyse, image, check.follower)
     final = check.add(frame)
     window = check.window
     result = {
