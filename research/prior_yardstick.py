@@ -15,7 +15,8 @@ Candidates:
 - `lr`, `lr-spectrum`: logistic regression on the pooled taps (with the luma spectrum);
 - `mlp-spectrum`: one hidden layer of 128 on the same, seeded;
 - any of them with `-tex`: the colour-texture descriptor stacked beside (`--descriptors`);
-- any of them `+teacher`: the target mixes label and the references' mean score, half each;
+- any of them `+teacher`: the target mixes label and the references' mean score, half each
+  (`+teacher75`: three quarters the references');
 - `tail-spectrum`: stage six fine-tuned from ImageNet on the cached block-10 maps, its
   pool beside the other taps and the spectrum, seeded (threshold from one group split).
 """
@@ -100,7 +101,8 @@ def targets(data: dict, idx: np.ndarray, candidate: str) -> np.ndarray:
     y = data["is_real"][idx].astype(np.float32)
     if "+teacher" in candidate:
         t = np.array([float(data["teachers"][data["rows"][i]["path"]]["teacher"]) for i in idx])
-        y = 0.5 * y + 0.5 * t
+        share = 0.75 if "+teacher75" in candidate else 0.5
+        y = (1 - share) * y + share * t
     return y
 
 
