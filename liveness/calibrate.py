@@ -68,6 +68,7 @@ class DevelopmentThreshold:
     threshold: float
     development: str
     results: dict[str, dict]
+    detector: str | None = None  # a development run's detector is not known here: the card's stays
 
     @property
     def threshold_source(self) -> str:
@@ -103,13 +104,17 @@ def calibrate(
     scores, missed = live_scores(engine, sources, skip)
     if len(scores) == 0:
         raise InputError(f"no face found in {', '.join(map(str, sources))}; nothing to calibrate on")
-    found = from_live_scores(scores, bpcer, engine.threshold, [str(s) for s in sources], missed)
-    found.detector = boxes_of(engine.detector)
-    return found
+    names = [str(s) for s in sources]
+    return from_live_scores(scores, bpcer, engine.threshold, names, missed, boxes_of(engine.detector))
 
 
 def from_live_scores(
-    scores: np.ndarray, bpcer: float, previous_threshold: float, sources: list[str], missed: int = 0
+    scores: np.ndarray,
+    bpcer: float,
+    previous_threshold: float,
+    sources: list[str],
+    missed: int = 0,
+    detector: str | None = None,
 ) -> Calibration:
     """The threshold below which a share `bpcer` of these live-face scores fall."""
     if len(scores) < FEW_FACES:
@@ -130,6 +135,7 @@ def from_live_scores(
         previous_threshold=previous_threshold,
         previous_bpcer=float(np.mean(scores < previous_threshold)),
         sources=sources,
+        detector=detector,
     )
 
 
@@ -199,7 +205,7 @@ def write_calibrated(
         threshold_source=calibration.threshold_source,
         metrics={**card.metrics, **calibration.card_metrics()},
         files={name: sha256_of(out_dir / name) for name in card.files},
-        detector=getattr(calibration, "detector", None) or card.detector,
+        detector=calibration.detector or card.detector,
     )
     path = out_dir / card_file.name
     new.save(path)
